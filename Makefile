@@ -1,0 +1,58 @@
+# The course's commands. `make book` and `make test` are the two in the README;
+# each sets up everything it needs on a fresh machine first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_PARALLEL := -n 2 --dist loadscope
+
+.PHONY: book lab test test-fast execute lint constraints chromium clean
+
+## book: set up, build the website and open it in a browser
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+	@$(BIN)/python -m webbrowser -t "file://$(CURDIR)/_build/html/index.html" \
+		>/dev/null 2>&1 || true
+	@echo "The course: file://$(CURDIR)/_build/html/index.html"
+	@echo "Run the chapters yourself: make lab"
+
+## lab: open the chapters in JupyterLab
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+## test: set up, then run every test (unit, notebooks, book build, browser, grader)
+test: $(STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+## test-fast: the unit tests only
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not build and not browser"
+
+## execute: re-run every chapter in place, storing fresh outputs (for authors)
+execute: $(STAMP)
+	$(BIN)/python -m course_utils.notebooks execute book
+
+## constraints: re-pin the whole environment after changing requirements.txt
+constraints: $(STAMP)
+	( sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable \
+		| grep -v '^-e' ) > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## chromium: the browser tests drive the system's chromium (Debian: apt install)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; \
+	  else \
+	    echo "The browser tests need chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
+clean:
+	rm -rf _build tests/artifacts

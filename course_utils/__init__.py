@@ -1,0 +1,40 @@
+"""Shared code of the weight-initialization course.
+
+Every chapter imports what it needs from here; nothing is copied between
+notebooks. The public face::
+
+    from course_utils import (load_dataset, initialize_parameters, train,
+                              predict, accuracy)
+"""
+
+from course_utils.data import load_dataset
+from course_utils.initializers import (
+    available_initializers,
+    initialize_parameters,
+    register_initializer,
+)
+from course_utils.network import (
+    TrainingResult,
+    accuracy,
+    backward_propagation,
+    compute_cost,
+    compute_cost_from_logits,
+    forward_propagation,
+    predict,
+    train,
+)
+
+__all__ = [
+    "TrainingResult",
+    "accuracy",
+    "available_initializers",
+    "backward_propagation",
+    "compute_cost",
+    "compute_cost_from_logits",
+    "forward_propagation",
+    "initialize_parameters",
+    "load_dataset",
+    "predict",
+    "register_initializer",
+    "train",
+]

@@ -1,0 +1,141 @@
+"""Input validation shared by the public functions of ``course_utils``.
+
+Every public function checks its arguments here, so that bad input fails with a
+message naming the argument instead of a shape error deep inside numpy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def check_features(X: object, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a finite float array of shape (n_features, m)."""
+    array = _as_numeric_array(X, name)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_features, m_examples); "
+            f"got an array with shape {array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature and one example; "
+                         f"got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values; every entry "
+                         "must be a finite number")
+    return array.astype(float, copy=False)
+
+
+def check_labels(Y: object, m_examples: int, name: str = "Y") -> np.ndarray:
+    """Return ``Y`` as an array of shape (1, m) holding only 0 and 1."""
+    array = _as_numeric_array(Y, name)
+    if array.ndim != 2 or array.shape[0] != 1:
+        raise ValueError(f"{name} must be a 2-D array of shape (1, m_examples); "
+                         f"got an array with shape {array.shape}")
+    if array.shape[1] != m_examples:
+        raise ValueError(
+            f"{name} has {array.shape[1]} examples but X has {m_examples}; "
+            "X and Y must have the same number of columns"
+        )
+    if not np.all((array == 0) | (array == 1)):
+        raise ValueError(f"{name} must contain only the labels 0 and 1")
+    return array
+
+
+def check_layers_dims(layers_dims: object,
+                      name: str = "layers_dims") -> tuple[int, ...]:
+    """Return ``layers_dims`` as a tuple of at least two positive ints."""
+    if isinstance(layers_dims, (str, bytes)) or not isinstance(layers_dims, Sequence):
+        raise TypeError(f"{name} must be a sequence of layer sizes such as "
+                        f"[2, 10, 5, 1]; got {type(layers_dims).__name__}")
+    if len(layers_dims) < 2:
+        raise ValueError(f"{name} needs at least an input and an output size; "
+                         f"got {list(layers_dims)}")
+    sizes = []
+    for index, size in enumerate(layers_dims):
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            raise TypeError(f"{name}[{index}] must be an int; got {size!r}")
+        if size <= 0:
+            raise ValueError(f"{name}[{index}] must be a positive layer size; "
+                             f"got {size}")
+        sizes.append(int(size))
+    return tuple(sizes)
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """Return ``value`` if it is an int greater than zero."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive int; got {value}")
+    return int(value)
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """Return ``seed`` if numpy's RandomState accepts it (an int in [0, 2**32))."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {seed!r}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"{name} must be between 0 and 2**32 - 1; got {seed}")
+    return int(seed)
+
+
+def check_non_negative_float(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value}")
+    return float(value)
+
+
+def check_parameters(parameters: object, name: str = "parameters") -> int:
+    """Check a ``{"W1", "b1", ...}`` dict for consistent shapes; return its depth."""
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"{name} must be a dict with keys 'W1', 'b1', ...; "
+                        f"got {type(parameters).__name__}")
+    n_layers = len(parameters) // 2
+    expected = {f"{kind}{layer}" for layer in range(1, n_layers + 1) for kind in "Wb"}
+    if n_layers == 0 or set(parameters) != expected:
+        raise ValueError(f"{name} must hold W1, b1, ..., WL, bL for some depth L; "
+                         f"got keys {sorted(parameters)}")
+    for layer in range(1, n_layers + 1):
+        W = _as_numeric_array(parameters[f"W{layer}"], f"{name}['W{layer}']")
+        b = _as_numeric_array(parameters[f"b{layer}"], f"{name}['b{layer}']")
+        if W.ndim != 2:
+            raise ValueError(f"{name}['W{layer}'] must be 2-D; got shape {W.shape}")
+        if b.shape != (W.shape[0], 1):
+            raise ValueError(f"{name}['b{layer}'] must have shape {(W.shape[0], 1)} "
+                             f"to match W{layer}; got {b.shape}")
+        if layer > 1:
+            previous_rows = np.shape(parameters[f"W{layer - 1}"])[0]
+            if W.shape[1] != previous_rows:
+                raise ValueError(f"{name}['W{layer}'] has {W.shape[1]} columns but "
+                                 f"layer {layer - 1} has {previous_rows} units")
+    return n_layers
+
+
+def check_input_width(X: np.ndarray, parameters: Mapping, name: str = "X") -> None:
+    """Check that ``X`` has as many rows as ``W1`` has columns."""
+    n_inputs = np.shape(parameters["W1"])[1]
+    if X.shape[0] != n_inputs:
+        raise ValueError(f"{name} has {X.shape[0]} features (rows) but the network "
+                         f"expects {n_inputs}")
+
+
+def _as_numeric_array(value: object, name: str) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a numeric array; got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{name} must be a numeric array; numpy could not convert "
+                        f"it ({error})") from None
+    if array.dtype == bool:
+        array = array.astype(int)
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise TypeError(f"{name} must be a real numeric array; got dtype {array.dtype}")
+    return array

@@ -1,0 +1,69 @@
+"""The two-circles data set shared by every chapter (introduced in "Introduction")."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.datasets import make_circles
+
+from course_utils._checks import check_positive_int, check_seed
+
+TRAIN_SEED = 1
+TEST_SEED = 2
+NOISE = 0.05
+
+
+def make_circles_split(n_samples: int, seed: int, noise: float = NOISE
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one two-circles sample in the course's (features, examples) layout.
+
+    Introduced in the chapter "Introduction".
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points; half lie on the outer circle, half on the inner one.
+    seed : int
+        Seed of the legacy ``numpy.random.RandomState`` that draws the points.
+        The original assignment seeded numpy's global generator with the same
+        number; a local ``RandomState`` gives the identical stream without
+        touching global state.
+    noise : float, default 0.05
+        Standard deviation of the Gaussian noise added to each coordinate.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (2, n_samples)
+        Coordinates, one column per point.
+    Y : numpy.ndarray of shape (1, n_samples)
+        Labels: 0 for the outer circle, 1 for the inner one.
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    seed = check_seed(seed)
+    points, labels = make_circles(n_samples=n_samples, noise=noise,
+                                  random_state=np.random.RandomState(seed))
+    return points.T, labels.reshape(1, n_samples)
+
+
+def load_dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load the canonical training and test sets of the course.
+
+    Introduced in the chapter "Introduction". The training set has 300 points
+    drawn with seed 1, the test set 100 points drawn with seed 2, both with
+    noise 0.05, exactly as in the original assignment.
+
+    Returns
+    -------
+    X_train : numpy.ndarray of shape (2, 300)
+    Y_train : numpy.ndarray of shape (1, 300)
+    X_test : numpy.ndarray of shape (2, 100)
+    Y_test : numpy.ndarray of shape (1, 100)
+
+    Examples
+    --------
+    >>> X_train, Y_train, X_test, Y_test = load_dataset()
+    >>> X_train.shape, Y_test.shape
+    ((2, 300), (1, 100))
+    """
+    X_train, Y_train = make_circles_split(300, TRAIN_SEED)
+    X_test, Y_test = make_circles_split(100, TEST_SEED)
+    return X_train, Y_train, X_test, Y_test

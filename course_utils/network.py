@@ -1,0 +1,374 @@
+"""A fully connected ReLU network with a sigmoid output, trained by gradient descent.
+
+Introduced in the chapter "Introduction". The computations follow the original
+assignment operation for operation (the same products, sums and masks in the
+same order), which is what lets the course reproduce its printed costs to the
+last digit. Unlike the original, the network may have any depth and width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from course_utils._checks import (
+    check_features,
+    check_input_width,
+    check_labels,
+    check_layers_dims,
+    check_non_negative_float,
+    check_parameters,
+    check_positive_int,
+    check_seed,
+)
+from course_utils.initializers import DEFAULT_SEED, initialize_parameters
+
+CANONICAL_LAYERS = (2, 10, 5, 1)
+CANONICAL_LEARNING_RATE = 0.01
+CANONICAL_ITERATIONS = 15000
+RECORD_EVERY = 1000
+
+
+class LayerCache(NamedTuple):
+    """What one layer's forward step keeps for the backward step."""
+
+    A_prev: np.ndarray
+    Z: np.ndarray
+    A: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """The outcome of :func:`train`.
+
+    Introduced in the chapter "Zero initialization".
+
+    Attributes
+    ----------
+    parameters : dict of str to numpy.ndarray
+        The trained ``W1, b1, ..., WL, bL``.
+    costs : list of (int, float)
+        ``(iteration, cost)`` pairs, recorded before the update of every
+        iteration that is a multiple of ``record_every``.
+    initialization : str
+        Name of the initializer, or ``"custom"`` for a given parameter dict.
+    """
+
+    parameters: dict[str, np.ndarray]
+    costs: list[tuple[int, float]] = field(default_factory=list)
+    initialization: str = "custom"
+
+    @property
+    def final_cost(self) -> float:
+        """The last recorded cost."""
+        return self.costs[-1][1]
+
+
+def relu(Z: np.ndarray) -> np.ndarray:
+    """Rectified linear unit, ``max(0, Z)`` elementwise.
+
+    Introduced in the chapter "Introduction".
+    """
+    return np.maximum(0, Z)
+
+
+def sigmoid(Z: np.ndarray) -> np.ndarray:
+    """Logistic function ``1 / (1 + exp(-Z))`` elementwise.
+
+    Introduced in the chapter "Introduction". For ``Z`` above about 37 the
+    result rounds to exactly 1.0 in float64, which is why the large-random run
+    reports an infinite cost at iteration 0.
+    """
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-Z))
+
+
+def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray]
+                        ) -> tuple[np.ndarray, list[LayerCache]]:
+    """Run LINEAR->RELU for the hidden layers, then LINEAR->SIGMOID.
+
+    Introduced in the chapter "Introduction".
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_features, m)
+        Input, one example per column.
+    parameters : dict
+        ``W1, b1, ..., WL, bL`` as made by :func:`initialize_parameters`.
+
+    Returns
+    -------
+    AL : numpy.ndarray of shape (1, m)
+        Output probabilities.
+    caches : list of LayerCache
+        Per layer: its input ``A_prev``, pre-activation ``Z`` and output ``A``.
+        ``caches[-1].Z`` are the output logits.
+    """
+    X = check_features(X)
+    check_parameters(parameters)
+    check_input_width(X, parameters)
+    return _forward(X, parameters)
+
+
+def backward_propagation(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
+                         caches: Sequence[LayerCache]) -> dict[str, np.ndarray]:
+    """Gradients of the cross-entropy cost with respect to every parameter.
+
+    Introduced in the chapter "Introduction".
+
+    Parameters
+    ----------
+    Y : numpy.ndarray of shape (1, m)
+        True labels.
+    parameters : dict
+        The parameters the forward pass used.
+    caches : list of LayerCache
+        As returned by :func:`forward_propagation`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``dW1, db1, ..., dWL, dbL``, each shaped like its parameter.
+    """
+    n_layers = check_parameters(parameters)
+    if len(caches) != n_layers:
+        raise ValueError(f"caches must hold one entry per layer ({n_layers}); "
+                         f"got {len(caches)}")
+    Y = check_labels(Y, caches[-1].A.shape[1])
+    return _backward(Y, parameters, caches)
+
+
+def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+    """Binary cross-entropy from probabilities, as the original assignment computes it.
+
+    Introduced in the chapter "Large random initialization".
+
+    The per-example losses are summed with ``numpy.nansum``. When an output
+    saturates to exactly 1.0 (or 0.0), ``log(1 - AL)`` is ``-inf``; for an
+    example of the other class that term is multiplied by 0, giving ``nan``,
+    which ``nansum`` skips, while for an example of the same class the term is
+    ``inf`` and so is the cost. That is how the large-random run reports
+    ``inf`` at iteration 0. :func:`compute_cost_from_logits` avoids it.
+
+    Parameters
+    ----------
+    AL : numpy.ndarray of shape (1, m)
+        Output probabilities.
+    Y : numpy.ndarray of shape (1, m)
+        True labels.
+
+    Returns
+    -------
+    float
+        The mean cost, possibly ``inf``.
+    """
+    AL = np.asarray(AL, dtype=float)
+    if AL.ndim != 2 or AL.shape[0] != 1:
+        raise ValueError(f"AL must have shape (1, m); got {AL.shape}")
+    Y = check_labels(Y, AL.shape[1])
+    return _nansum_cost(AL, Y)
+
+
+def compute_cost_from_logits(ZL: np.ndarray, Y: np.ndarray) -> float:
+    """Binary cross-entropy computed stably from the output logits.
+
+    Introduced in the chapter "Large random initialization".
+
+    Uses ``max(Z, 0) - Z * Y + log(1 + exp(-|Z|))``, which equals
+    ``-Y log(sigmoid(Z)) - (1 - Y) log(1 - sigmoid(Z))`` but never evaluates
+    the log of a number that has rounded to 0, so it stays finite however
+    large the logits are.
+
+    Parameters
+    ----------
+    ZL : numpy.ndarray of shape (1, m)
+        Output pre-activations (``caches[-1].Z``).
+    Y : numpy.ndarray of shape (1, m)
+        True labels.
+
+    Returns
+    -------
+    float
+        The mean cost.
+    """
+    ZL = np.asarray(ZL, dtype=float)
+    if ZL.ndim != 2 or ZL.shape[0] != 1:
+        raise ValueError(f"ZL must have shape (1, m); got {ZL.shape}")
+    Y = check_labels(Y, ZL.shape[1])
+    losses = np.maximum(ZL, 0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))
+    return float(np.mean(losses))
+
+
+def train(X: np.ndarray, Y: np.ndarray,
+          initialization: str | Mapping[str, np.ndarray] = "he",
+          learning_rate: float = CANONICAL_LEARNING_RATE,
+          num_iterations: int = CANONICAL_ITERATIONS,
+          print_cost: bool = False, seed: int = DEFAULT_SEED,
+          layers_dims: Sequence[int] = CANONICAL_LAYERS,
+          record_every: int = RECORD_EVERY,
+          print_digits: int | None = None) -> TrainingResult:
+    """Train the network by full-batch gradient descent.
+
+    Introduced in the chapter "Zero initialization". With the defaults this is
+    the original assignment's ``model()``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_features, m)
+        Training inputs, one example per column.
+    Y : numpy.ndarray of shape (1, m)
+        Training labels, 0 or 1.
+    initialization : str or dict, default "he"
+        An initializer name (see :func:`initialize_parameters`) or a ready
+        parameter dict, which is copied and not modified.
+    learning_rate : float, default 0.01
+    num_iterations : int, default 15000
+    print_cost : bool, default False
+        Print ``Cost after iteration N: C`` whenever a cost is recorded.
+    seed : int, default 3
+        Seed for the initializer (ignored for a given parameter dict).
+    layers_dims : sequence of int, default (2, 10, 5, 1)
+        Layer sizes; the first must equal the number of rows of ``X``.
+    record_every : int, default 1000
+        Record (and print) the cost at iterations that are multiples of this.
+        The cost is computed only there: it does not affect the updates.
+    print_digits : int, optional
+        Print costs rounded to this many significant digits instead of in full.
+        For runs whose last digits depend on the machine's floating point.
+
+    Returns
+    -------
+    TrainingResult
+        ``.parameters`` and ``.costs`` (a list of ``(iteration, cost)``).
+
+    Examples
+    --------
+    >>> from course_utils import load_dataset
+    >>> X_train, Y_train, _, _ = load_dataset()
+    >>> result = train(X_train, Y_train, initialization="he", num_iterations=1)
+    >>> result.costs
+    [(0, 0.8830537463419761)]
+    """
+    X = check_features(X)
+    Y = check_labels(Y, X.shape[1])
+    learning_rate = check_non_negative_float(learning_rate, "learning_rate")
+    num_iterations = check_positive_int(num_iterations, "num_iterations")
+    record_every = check_positive_int(record_every, "record_every")
+    if print_digits is not None:
+        print_digits = check_positive_int(print_digits, "print_digits")
+    parameters, name = _starting_parameters(initialization, layers_dims, seed)
+    check_input_width(X, parameters)
+
+    costs = []
+    for iteration in range(num_iterations):
+        AL, caches = _forward(X, parameters)
+        if iteration % record_every == 0:
+            cost = _nansum_cost(AL, Y)
+            costs.append((iteration, cost))
+            if print_cost:
+                shown = cost if print_digits is None else f"{cost:.{print_digits}g}"
+                print(f"Cost after iteration {iteration}: {shown}")
+        grads = _backward(Y, parameters, caches)
+        _update_in_place(parameters, grads, learning_rate)
+    return TrainingResult(parameters=parameters, costs=costs, initialization=name)
+
+
+def predict(X: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Predict labels: 1 where the output probability is above 0.5.
+
+    Introduced in the chapter "Zero initialization".
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_features, m)
+    parameters : dict
+        ``W1, b1, ..., WL, bL``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (1, m)
+        Integer labels 0 or 1.
+    """
+    AL, _ = forward_propagation(X, parameters)
+    return (AL > 0.5).astype(int)
+
+
+def accuracy(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray]
+             ) -> float:
+    """Fraction of examples whose predicted label equals the true one.
+
+    Introduced in the chapter "Zero initialization".
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_features, m)
+    Y : numpy.ndarray of shape (1, m)
+    parameters : dict
+
+    Returns
+    -------
+    float
+        A number in [0, 1].
+    """
+    X = check_features(X)
+    Y = check_labels(Y, X.shape[1])
+    return float(np.mean(predict(X, parameters) == Y))
+
+
+def _starting_parameters(initialization: object, layers_dims: Sequence[int],
+                         seed: int) -> tuple[dict[str, np.ndarray], str]:
+    if isinstance(initialization, Mapping):
+        check_parameters(initialization, "initialization")
+        copied = {key: np.array(value, dtype=float)
+                  for key, value in initialization.items()}
+        return copied, "custom"
+    layers_dims = check_layers_dims(layers_dims)
+    seed = check_seed(seed)
+    return initialize_parameters(initialization, layers_dims, seed=seed), initialization
+
+
+def _forward(X: np.ndarray, parameters: Mapping[str, np.ndarray]
+             ) -> tuple[np.ndarray, list[LayerCache]]:
+    n_layers = len(parameters) // 2
+    caches = []
+    A = X
+    for layer in range(1, n_layers + 1):
+        Z = np.dot(parameters[f"W{layer}"], A) + parameters[f"b{layer}"]
+        A_next = sigmoid(Z) if layer == n_layers else relu(Z)
+        caches.append(LayerCache(A_prev=A, Z=Z, A=A_next))
+        A = A_next
+    return A, caches
+
+
+def _backward(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
+              caches: Sequence[LayerCache]) -> dict[str, np.ndarray]:
+    n_layers = len(caches)
+    m = Y.shape[1]
+    grads = {}
+    # Sigmoid and cross-entropy together give this simple output gradient.
+    dZ = 1.0 / m * (caches[-1].A - Y)
+    for layer in range(n_layers, 0, -1):
+        A_prev = caches[layer - 1].A_prev
+        grads[f"dW{layer}"] = np.dot(dZ, A_prev.T)
+        grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True)
+        if layer > 1:
+            dA_prev = np.dot(parameters[f"W{layer}"].T, dZ)
+            # ReLU's derivative is 1 where its output is positive, else 0.
+            dZ = np.multiply(dA_prev, np.int64(A_prev > 0))
+    return grads
+
+
+def _update_in_place(parameters: dict[str, np.ndarray], grads: Mapping[str, np.ndarray],
+                     learning_rate: float) -> None:
+    for name, value in parameters.items():
+        value -= learning_rate * grads[f"d{name}"]
+
+
+def _nansum_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+    m = Y.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logprobs = np.multiply(-np.log(AL), Y) + np.multiply(-np.log(1 - AL), 1 - Y)
+    return float(1.0 / m * np.nansum(logprobs))

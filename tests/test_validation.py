@@ -1,0 +1,102 @@
+"""Bad input raises ValueError/TypeError naming the argument, one case per rule."""
+
+import numpy as np
+import pytest
+
+from course_utils import (
+    accuracy,
+    initialize_parameters,
+    load_dataset,
+    predict,
+    train,
+)
+
+X_GOOD = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, -1.0]])
+Y_GOOD = np.array([[0, 1, 1]])
+
+
+def _train(**changes):
+    arguments = dict(X=X_GOOD, Y=Y_GOOD, num_iterations=2)
+    arguments.update(changes)
+    return train(**arguments)
+
+
+@pytest.mark.parametrize(("changes", "error", "message"), [
+    ({"X": np.array([0.0, 1.0, 2.0])}, ValueError, r"X must be a 2-D array"),
+    ({"X": "not an array"}, TypeError, r"X must be a numeric array"),
+    ({"X": np.array([[0.0, np.nan, 2.0], [1, 0, 1]])}, ValueError, r"X contains NaN"),
+    ({"X": np.array([[0.0, np.inf, 2.0], [1, 0, 1]])}, ValueError,
+     r"X contains NaN or inf"),
+    ({"Y": np.array([0, 1, 1])}, ValueError, r"Y must be a 2-D array of shape \(1, m"),
+    ({"Y": np.array([[0, 1]])}, ValueError, r"Y has 2 examples but X has 3"),
+    ({"Y": np.array([[0, 2, 1]])}, ValueError, r"Y must contain only the labels"),
+    ({"initialization": "glorious"}, ValueError, r"unknown initialization 'glorious'"),
+    ({"initialization": 3}, TypeError, r"initialization must be"),
+    ({"layers_dims": [2, 0, 1]}, ValueError, r"layers_dims\[1\] must be a positive"),
+    ({"layers_dims": [2, -4, 1]}, ValueError, r"layers_dims\[1\] must be a positive"),
+    ({"layers_dims": [2, 2.5, 1]}, TypeError, r"layers_dims\[1\] must be an int"),
+    ({"layers_dims": [2]}, ValueError, r"layers_dims needs at least"),
+    ({"layers_dims": [3, 4, 1]}, ValueError, r"X has 2 features .* expects 3"),
+    ({"num_iterations": 0}, ValueError, r"num_iterations must be a positive int"),
+    ({"num_iterations": -5}, ValueError, r"num_iterations must be a positive int"),
+    ({"num_iterations": 10.0}, TypeError, r"num_iterations must be an int"),
+    ({"learning_rate": -0.01}, ValueError, r"learning_rate must be a finite number"),
+    ({"learning_rate": "fast"}, TypeError, r"learning_rate must be a number"),
+    ({"seed": -1}, ValueError, r"seed must be between 0"),
+    ({"record_every": 0}, ValueError, r"record_every must be a positive int"),
+])
+def test_train_rejects_bad_input(changes, error, message):
+    with pytest.raises(error, match=message):
+        _train(**changes)
+
+
+def test_initializer_rejects_scale_for_other_names():
+    with pytest.raises(ValueError, match="scale applies only to the 'random'"):
+        initialize_parameters("he", [2, 1], scale=2.0)
+
+
+def test_initializer_rejects_negative_scale():
+    with pytest.raises(ValueError, match="scale must be a finite number >= 0"):
+        initialize_parameters("random", [2, 1], scale=-1.0)
+
+
+def test_predict_rejects_parameters_of_the_wrong_width():
+    params = initialize_parameters("he", [3, 4, 1])
+    with pytest.raises(ValueError, match="X has 2 features"):
+        predict(X_GOOD, params)
+
+
+def test_predict_rejects_incomplete_parameters():
+    params = initialize_parameters("he", [2, 4, 1])
+    del params["b2"]
+    with pytest.raises(ValueError, match="parameters must hold W1, b1"):
+        predict(X_GOOD, params)
+
+
+def test_predict_rejects_mismatched_layer_shapes():
+    params = initialize_parameters("he", [2, 4, 1])
+    params["W2"] = np.ones((1, 3))
+    with pytest.raises(ValueError, match=r"parameters\['W2'\] has 3 columns"):
+        predict(X_GOOD, params)
+
+
+def test_accuracy_rejects_label_mismatch():
+    params = initialize_parameters("he", [2, 4, 1])
+    with pytest.raises(ValueError, match="Y has 1 examples but X has 3"):
+        accuracy(X_GOOD, np.array([[1]]), params)
+
+
+def test_train_does_not_modify_a_given_parameter_dict():
+    start = initialize_parameters("he", [2, 4, 1])
+    before = {key: value.copy() for key, value in start.items()}
+    _train(initialization=start, num_iterations=5)
+    for key in start:
+        np.testing.assert_array_equal(start[key], before[key])
+
+
+def test_predict_returns_integer_labels():
+    X_train, _, _, _ = load_dataset()
+    labels = predict(X_train, initialize_parameters("he", [2, 10, 5, 1]))
+    assert labels.shape == (1, 300)
+    assert set(np.unique(labels)) <= {0, 1}
+    assert labels.dtype.kind == "i"
