@@ -269,8 +269,8 @@ def train(X: np.ndarray, Y: np.ndarray,
             cost = _nansum_cost(AL, Y)
             costs.append((iteration, cost))
             if print_cost:
-                shown = cost if print_digits is None else f"{cost:.{print_digits}g}"
-                print(f"Cost after iteration {iteration}: {shown}")
+                print(f"Cost after iteration {iteration}: "
+                      f"{_format_cost(cost, print_digits)}")
         grads = _backward(Y, parameters, caches)
         _update_in_place(parameters, grads, learning_rate)
     return TrainingResult(parameters=parameters, costs=costs, initialization=name)
@@ -365,6 +365,13 @@ def _update_in_place(parameters: dict[str, np.ndarray], grads: Mapping[str, np.n
                      learning_rate: float) -> None:
     for name, value in parameters.items():
         value -= learning_rate * grads[f"d{name}"]
+
+
+def _format_cost(cost: float, digits: int | None) -> str:
+    if digits is None:
+        return str(cost)
+    # "#" keeps trailing zeros, so that every line shows `digits` digits.
+    return f"{cost:#.{digits}g}"
 
 
 def _nansum_cost(AL: np.ndarray, Y: np.ndarray) -> float:

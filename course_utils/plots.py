@@ -21,6 +21,24 @@ from course_utils.network import predict
 CLASS_COLOURS = ListedColormap(["#d95f02", "#1b9e77"])
 REGION_COLOURS = ListedColormap(["#fbd3b5", "#bfe8dc"])
 
+COURSE_STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "figure.facecolor": "white",
+}
+
+
+def use_course_style() -> None:
+    """Set the matplotlib style every chapter uses (size, dpi, white background).
+
+    Introduced in the chapter "Introduction". Called once at the top of each
+    notebook, so figures look the same in JupyterLab and on the website, and
+    stored images stay small.
+    """
+    plt.rcParams.update(COURSE_STYLE)
+
 
 def plot_dataset(X: np.ndarray, Y: np.ndarray, ax: Axes | None = None,
                  title: str = "Two-circles data") -> Axes:

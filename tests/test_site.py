@@ -1,0 +1,165 @@
+"""The website: a strict Jupyter Book build, then a real browser over every page.
+
+Build and browser tests share one module so that, under ``--dist loadscope``,
+they run on one worker and the book is built once.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Flags for a headless chromium on a machine without network (and as root).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--allow-file-access-from-files",
+]
+
+
+def _toc_pages() -> list[str]:
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        pages.extend(_files(part.get("chapters", [])))
+    return pages
+
+
+def _files(entries) -> list[str]:
+    found = []
+    for entry in entries:
+        if "file" in entry:
+            found.append(entry["file"])
+        found.extend(_files(entry.get("sections", [])))
+    return found
+
+
+TOC_PAGES = _toc_pages()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """Build the book once, strictly (warnings are errors), into a fresh folder."""
+    output = tmp_path_factory.mktemp("site")
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build",
+               str(REPO_ROOT), "-W", "--keep-going", "--path-output", str(output)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT,
+                               timeout=900)
+    log = completed.stdout + completed.stderr
+    assert completed.returncode == 0, log[-5000:]
+    assert not re.search(r"\bWARNING\b", log), log[-5000:]
+    return output / "_build" / "html"
+
+
+@pytest.mark.build
+def test_only_the_table_of_contents_is_built(site):
+    built = {path.relative_to(site).with_suffix("").as_posix()
+             for path in site.rglob("*.html") if "_static" not in path.parts}
+    generated = {"genindex", "search", "index"}
+    assert built - generated == set(TOC_PAGES)
+    assert not any(site.joinpath(name).exists()
+                   for name in ("tests", ".venv", "README.html", "exercises"))
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("page", TOC_PAGES)
+def test_page_shows_stored_outputs_and_glued_numbers(site, page):
+    html = site.joinpath(f"{page}.html").read_text()
+    assert "{glue:" not in html and "glue:text" not in html
+    assert "cell_output" in html
+    # A download button for the source notebook, and launch buttons.
+    assert f"_sources/{page}.ipynb" in html
+    assert "mybinder.org/v2/gh/" in html and "colab.research.google.com" in html
+
+
+@pytest.mark.build
+def test_he_page_renders_the_verified_numbers(site):
+    html = site.joinpath("book/he.html").read_text()
+    assert "Cost after iteration 14000: 0.07357895963" in html
+    assert "0.9933" in html
+
+
+@pytest.mark.build
+def test_math_is_served_locally(site):
+    assert site.joinpath("_static/mathjax/tex-chtml.js").exists()
+    for page in TOC_PAGES:
+        html = site.joinpath(f"{page}.html").read_text()
+        scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
+        assert not [src for src in scripts if src.startswith(("http:", "https:", "//"))]
+        assert any(src.endswith("_static/mathjax/tex-chtml.js") for src in scripts)
+
+
+@pytest.mark.build
+def test_pages_workflow_builds_and_deploys_the_book():
+    workflow = yaml.safe_load(
+        (REPO_ROOT / ".github/workflows/pages.yml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    commands = " ".join(step.get("run", "") for step in steps)
+    uses = " ".join(step.get("uses", "") for step in steps)
+    assert "pip install -r requirements.txt" in commands
+    assert "jupyter-book build . -W --keep-going" in commands
+    assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM, "chromium is not installed (make test installs it on Debian)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_name", TOC_PAGES)
+def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error"
+            and problems.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(
+        f"request failed: {request.url} {request.failure}"))
+    external: list[str] = []
+
+    def refuse_network(route):
+        external.append(route.request.url)
+        route.abort()
+
+    # Offline proof: any request that leaves the folder is refused and recorded.
+    page.route(re.compile(r"^(https?|wss?)://"), refuse_network)
+    page.goto(site.joinpath(f"{page_name}.html").as_uri(), wait_until="load")
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
+                           timeout=20000)
+    page.evaluate("MathJax.startup.promise")
+
+    typeset = page.locator("mjx-container").count()
+    raw_math = page.evaluate(
+        "[...document.querySelectorAll('article p, article li, article td')]"
+        ".map(e => e.innerText).filter(t => /\\$\\$|\\\\frac|\\\\begin\\{/.test(t))")
+    broken_images = page.evaluate(
+        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+        ".map(i => i.src)")
+    image_count = page.evaluate("document.images.length")
+    page.screenshot(path=str(artifacts_dir / "screenshots" /
+                             f"{page_name.replace('/', '_')}.png"), full_page=True)
+    context.close()
+
+    assert typeset > 0, "MathJax rendered nothing"
+    assert raw_math == [], f"untypeset math left on the page: {raw_math[:3]}"
+    assert image_count > 0 and broken_images == [], broken_images
+    assert external == [], f"the page tried to reach the network: {external}"
+    assert problems == []
