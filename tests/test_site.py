@@ -142,8 +142,8 @@ def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
     # Offline proof: any request that leaves the folder is refused and recorded.
     page.route(re.compile(r"^(https?|wss?)://"), refuse_network)
     page.goto(site.joinpath(f"{page_name}.html").as_uri(), wait_until="load")
-    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
-                           timeout=20000)
+    page.wait_for_function(
+        "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
     page.evaluate("MathJax.startup.promise")
 
     typeset = page.locator("mjx-container").count()
