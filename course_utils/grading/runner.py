@@ -1,0 +1,136 @@
+"""Runs one submission's code and reports what its graded functions return.
+
+Introduced in the chapter "Instructor guide". Started as a script
+(``python -I -S runner.py JOB``) inside the sandbox, as the sandbox user. It
+executes the submission's setup and graded cells in one namespace, then calls
+each graded function with the hidden tests' arguments and writes every return
+value, encoded as plain JSON, to an events pipe. It never sees an expected
+value and never decides whether anything passed: the trusted grader compares
+what it reports. Everything here can be tampered with by the code it runs; that
+only ever changes what this submission reports about itself.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import sys
+
+MAX_ELEMENTS = 1_000_000
+MAX_DEPTH = 8
+
+
+class DiscardingWriter(io.TextIOBase):
+    """A text stream that accepts and drops everything (student output)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class NotGradableError(TypeError):
+    """A return value that cannot be encoded for grading."""
+
+
+def encode(value: object, depth: int = 0) -> dict:
+    """Encode a return value as JSON-ready data: dicts, lists, arrays, scalars."""
+    import numpy as np
+
+    if depth > MAX_DEPTH:
+        raise NotGradableError("the returned value is nested too deeply")
+    if type(value) is dict:
+        return {"type": "dict", "items": {_key(key): encode(item, depth + 1)
+                                          for key, item in dict.items(value)}}
+    if type(value) in (list, tuple):
+        return {"type": "list", "items": [encode(item, depth + 1) for item in value]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        if value.size > MAX_ELEMENTS:
+            raise NotGradableError("the returned array is too large")
+        data = np.asarray(value, dtype=float)
+        return {"type": "array", "shape": list(data.shape),
+                "data": [_float(item) for item in data.ravel().tolist()]}
+    if type(value) in (bool, int, float) or (isinstance(value, np.generic)
+                                             and value.dtype.kind in "biuf"):
+        return {"type": "number", "value": _float(float(value))}
+    if value is None or type(value) is str:
+        return {"type": "text", "value": value}
+    raise NotGradableError(f"returned an object of type {type(value).__name__}, which "
+                      "cannot be graded; return a dict, list, number or NumPy array")
+
+
+def _key(key: object) -> str:
+    if type(key) is not str:
+        raise NotGradableError("dictionary keys must be str")
+    return key
+
+
+def _float(number: float) -> float | str:
+    # JSON has no inf or nan; spell them out.
+    return number if math.isfinite(number) else repr(number)
+
+
+class EventWriter:
+    """Writes one JSON object per line to the events pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def emit(self, **event: object) -> None:
+        data = (json.dumps(event) + "\n").encode()
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:300]}"
+
+
+def run_cells(cells: list[dict], skip: set[int], namespace: dict,
+              events: EventWriter) -> None:
+    for index, cell in enumerate(cells):
+        if index in skip:
+            continue
+        events.emit(event="cell", index=index)
+        try:
+            exec(compile(cell["source"], f"<{cell['label']}>", "exec"), namespace)
+        except BaseException as error:  # a student's cell may raise anything
+            events.emit(event="cell_error", index=index, error=_describe(error))
+
+
+def run_cases(cases: list[dict], start: int, namespace: dict,
+              events: EventWriter) -> None:
+    for index in range(start, len(cases)):
+        case = cases[index]
+        events.emit(event="case", index=index)
+        function = namespace.get(case["function"])
+        if not callable(function):
+            events.emit(event="result", index=index,
+                        error=f"NameError: {case['function']} is not defined")
+            continue
+        try:
+            value = encode(function(*case["args"], **case["kwargs"]))
+        except BaseException as error:  # the function under test may raise anything
+            events.emit(event="result", index=index, error=_describe(error))
+        else:
+            events.emit(event="result", index=index, value=value)
+
+
+def main(job_path: str) -> None:
+    with open(job_path) as handle:
+        job = json.load(handle)
+    sys.path[:0] = job["sys_path"]
+    events = EventWriter(job["events_fd"])
+    sys.stdout = sys.stderr = DiscardingWriter()
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    run_cells(job["cells"], set(job["skip_cells"]), namespace, events)
+    run_cases(job["cases"], job["start_case"], namespace, events)
+    events.emit(event="done")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,137 @@
+"""First process in the grader's new namespaces: builds the sandbox, becomes the runner.
+
+Introduced in the chapter "Instructor guide". This file is started as a script
+(``python -I -S sandbox_init.py CONFIG``) by :mod:`course_utils.grading.sandbox`
+inside fresh mount, network and PID namespaces. It uses only the standard
+library. It builds a new root file system that contains only what the runner
+needs, read-only (the Python installation, the system libraries, a copy of
+``course_utils``, the job's files, a writable work folder and a private
+``/tmp``), moves into it with ``chroot``, sets resource limits, drops to the
+sandbox user where it can, forbids gaining privileges, and finally replaces
+itself with the runner. Nothing of the source notebooks, the submissions, the
+gradebook or the rest of the machine is mounted in the new root.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import resource
+import sys
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+PR_SET_NO_NEW_PRIVS = 38
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _bytes(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    if _libc.mount(_bytes(source), _bytes(target), _bytes(fstype),
+                   ctypes.c_ulong(flags), _bytes(data)) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"mount {source} on {target}: {os.strerror(error)}")
+
+
+def _inside(root: str, path: str) -> str:
+    return os.path.join(root, path.lstrip("/"))
+
+
+def _bind(root: str, source: str, target: str, writable: bool = False) -> None:
+    """Bind ``source`` at ``target`` inside ``root``; read-only unless ``writable``."""
+    destination = _inside(root, target)
+    if os.path.isdir(source):
+        os.makedirs(destination, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        if not os.path.exists(destination):
+            open(destination, "a").close()
+    _mount(source, destination, None, MS_BIND | MS_REC)
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
+    if not writable:
+        flags |= MS_RDONLY
+    _mount(None, destination, None, flags)
+
+
+def _copy_symlink(root: str, path: str) -> None:
+    destination = _inside(root, path)
+    os.makedirs(os.path.dirname(destination), exist_ok=True)
+    os.symlink(os.readlink(path), destination)
+
+
+def build_root(config: dict) -> str:
+    """Mount the new root file system described by ``config``; return its path."""
+    root = config["root"]
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
+    for path in config["system_paths"]:
+        if os.path.islink(path):
+            _copy_symlink(root, path)
+        elif os.path.exists(path):
+            _bind(root, path, path)
+    os.makedirs(_inside(root, "/dev"), exist_ok=True)
+    for device in ("null", "zero", "full", "random", "urandom"):
+        _bind(root, f"/dev/{device}", f"/dev/{device}", writable=True)
+    for private in ("/tmp", "/dev/shm"):
+        os.makedirs(_inside(root, private), exist_ok=True)
+        _mount("tmpfs", _inside(root, private), "tmpfs", MS_NOSUID | MS_NODEV,
+               f"mode=1777,size={config['tmp_size_mb']}m")
+    # Shallow paths first, so that a deeper bind is not hidden by its parent's.
+    for source, target, writable in sorted(config["binds"],
+                                           key=lambda bind: bind[1].count("/")):
+        _bind(root, source, target, writable)
+    os.makedirs(_inside(root, "/proc"), exist_ok=True)
+    _mount("proc", _inside(root, "/proc"), "proc", MS_NOSUID | MS_NODEV)
+    return root
+
+
+def set_limits(limits: dict) -> None:
+    """Apply hard resource limits (they are inherited by the runner)."""
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def drop_privileges(uid: int | None, gid: int | None) -> None:
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def _report_failure(events_fd: int, error: BaseException) -> None:
+    message = json.dumps({"event": "sandbox_error",
+                          "error": f"{type(error).__name__}: {error}"})
+    os.write(events_fd, (message + "\n").encode())
+
+
+def main() -> None:
+    with open(sys.argv[1]) as handle:
+        config = json.load(handle)
+    try:
+        root = build_root(config)
+        os.chroot(root)
+        os.chdir(config["workdir"])
+        set_limits(config["limits"])
+        drop_privileges(config.get("uid"), config.get("gid"))
+    except BaseException as error:  # the runner must learn why it never started
+        _report_failure(config["events_fd"], error)
+        raise SystemExit(70) from None
+    os.execve(config["argv"][0], config["argv"], config["env"])
+
+
+if __name__ == "__main__":
+    main()
