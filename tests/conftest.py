@@ -41,3 +41,63 @@ def artifacts_dir():
 
 def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+# --- Graded exercises: the source notebook and fixture submissions -----------
+
+SOURCE_DIR = REPO_ROOT / "exercises" / "source"
+ASSIGNMENT = "initialization"
+GRADED_FUNCTIONS = ("initialize_parameters_zeros", "initialize_parameters_random",
+                    "initialize_parameters_he")
+
+
+def reference_sources() -> dict[str, str]:
+    """The instructor's graded cells with the solution markers removed."""
+    from course_utils.grading.assignment import MARKERS, load_assignment
+
+    assignment = load_assignment(SOURCE_DIR / f"{ASSIGNMENT}.ipynb")
+    return {name: "\n".join(line for line in
+                            assignment.notebook.cells[function.cell_index].source
+                            .split("\n") if line.strip() not in MARKERS)
+            for name, function in assignment.functions.items()}
+
+
+def write_submission(folder, graded: dict[str, str] | None = None,
+                     drop_test_cells: bool = False,
+                     replace_test_cells: str | None = None,
+                     filename: str = f"{ASSIGNMENT}.ipynb"):
+    """Write a submission made from the released student version.
+
+    ``graded`` maps a graded function to the full source of its cell (which
+    must keep the ``# GRADED FUNCTION`` first line); others stay as stubs.
+    """
+    import nbformat
+
+    from course_utils.grading.assignment import load_assignment, student_version
+
+    notebook = student_version(load_assignment(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"))
+    graded = graded or {}
+    kept = []
+    for cell in notebook.cells:
+        first_line = cell.source.split("\n", 1)[0]
+        name = next((name for name in graded
+                     if f"GRADED FUNCTION: {name}" in first_line), None)
+        if name:
+            cell.source = graded[name]
+        is_test_cell = "public_tests.check_" in cell.source
+        if is_test_cell and drop_test_cells:
+            continue
+        if is_test_cell and replace_test_cells is not None:
+            cell.source = replace_test_cells
+        kept.append(cell)
+    notebook.cells = kept
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / filename)
+    return folder / filename
+
+
+def graded_cell(name: str, body: str, prelude: str = "") -> str:
+    """A graded cell for ``name`` whose function body is ``body``."""
+    indented = "\n".join("    " + line for line in body.strip("\n").split("\n"))
+    return (f"# GRADED FUNCTION: {name} (1 points)\n{prelude}\n"
+            f"def {name}(layers_dims):\n{indented}\n")

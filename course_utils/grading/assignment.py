@@ -23,6 +23,7 @@ import ast
 import copy
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,15 +144,15 @@ def load_assignment(path: str | Path) -> Assignment:
                             if line.strip() and not line.strip().startswith("#"))
         if not header and not blocks and _imports_only(cell.source):
             setup_cells.append(index)
+    if not functions:
+        raise AssignmentError(f"{path.name}: no '# GRADED FUNCTION: name (N points)' "
+                              "cell")
     for index, line in hidden_calls:
         case = _parse_case(line, f"{path.name}, cell {index}")
         if case.function not in functions:
             raise AssignmentError(f"{path.name}, cell {index}: hidden test calls "
                                   f"{case.function}, which is not a graded function")
         functions[case.function].cases.append(case)
-    if not functions:
-        raise AssignmentError(f"{path.name}: no '# GRADED FUNCTION: name (N points)' "
-                              "cell")
     for function in functions.values():
         if not function.cases:
             raise AssignmentError(f"{path.name}: {function.name} has no hidden tests")
@@ -287,15 +288,28 @@ def check_no_leak(assignment: Assignment, notebook: nbformat.NotebookNode) -> No
     secrets.update(MARKERS)
     student_lines = {line.strip() for cell in notebook.cells
                      for line in cell.source.split("\n")}
-    everything_else = json.dumps([notebook.metadata]
-                                 + [{key: value for key, value in cell.items()
-                                     if key != "source"} for cell in notebook.cells])
+    everything_else = "\n".join(_strings(
+        [notebook.metadata] + [{key: value for key, value in cell.items()
+                                if key != "source"} for cell in notebook.cells]))
     leaked = sorted(secret for secret in secrets
                     if secret in student_lines or secret in everything_else)
     if leaked:
         shown = "\n  ".join(leaked[:10])
         raise LeakError(f"{assignment.path.name}: refusing to write a student version "
                         f"that contains solution or hidden-test text:\n  {shown}")
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string inside nested dicts and lists, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def release(source_dir: str | Path, release_dir: str | Path) -> list[Path]:

@@ -329,7 +329,7 @@ def _check_case(result: dict | None, expected: object) -> tuple[str, str]:
     if result is None:
         return "error", "was not run"
     if "ended" in result:
-        status = "timeout" if result["ended"] == "timed out" else "crashed"
+        status = "timeout" if "timed out" in result["ended"] else "crashed"
         return status, _clean(result["ended"])
     if "error" in result:
         return "error", f"raised {_clean(result['error'])}"

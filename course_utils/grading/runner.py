@@ -102,9 +102,11 @@ def run_cells(cells: list[dict], skip: set[int], namespace: dict,
             events.emit(event="cell_error", index=index, error=_describe(error))
 
 
-def run_cases(cases: list[dict], start: int, namespace: dict,
+def run_cases(cases: list[dict], start: int, skip: set[int], namespace: dict,
               events: EventWriter) -> None:
     for index in range(start, len(cases)):
+        if index in skip:
+            continue
         case = cases[index]
         events.emit(event="case", index=index)
         function = namespace.get(case["function"])
@@ -128,7 +130,8 @@ def main(job_path: str) -> None:
     sys.stdout = sys.stderr = DiscardingWriter()
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     run_cells(job["cells"], set(job["skip_cells"]), namespace, events)
-    run_cases(job["cases"], job["start_case"], namespace, events)
+    run_cases(job["cases"], job["start_case"], set(job["skip_cases"]), namespace,
+              events)
     events.emit(event="done")
 
 

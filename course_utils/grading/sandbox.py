@@ -203,12 +203,14 @@ class Sandbox:
         """
         job_run = JobRun()
         skip: set[int] = set()
+        skip_cases: set[int] = set()
         start = 0
         units = len(cells) + len(cases)
         hard_deadline = (time.monotonic() + STARTUP_ALLOWANCE * 2
                          + self.limits.timeout * (units + 1))
         while True:
-            events, ending = self._run_once(cells, cases, skip, start, hard_deadline)
+            events, ending = self._run_once(cells, cases, skip, skip_cases, start,
+                                            hard_deadline)
             current, finished = _apply_events(events, job_run)
             if finished or job_run.sandbox_error:
                 return job_run
@@ -222,6 +224,12 @@ class Sandbox:
             else:
                 job_run.results.setdefault(index, {"ended": ending})
                 start = index + 1
+                # A function that hung or crashed once is not called again.
+                for later in range(start, len(cases)):
+                    if cases[later]["function"] == cases[index]["function"]:
+                        skip_cases.add(later)
+                        job_run.results.setdefault(later, {
+                            "ended": f"not run: an earlier check {ending}"})
             if time.monotonic() >= hard_deadline:
                 for index in range(start, len(cases)):
                     job_run.results.setdefault(index, {"ended": "timed out"})
@@ -230,11 +238,13 @@ class Sandbox:
                 return job_run
 
     def _run_once(self, cells: list[dict], cases: list[dict], skip: set[int],
-                  start: int, hard_deadline: float) -> tuple[list[dict], str]:
+                  skip_cases: set[int], start: int, hard_deadline: float
+                  ) -> tuple[list[dict], str]:
         job_dir = self.staging / "jobs" / uuid.uuid4().hex
         read_end, write_end = os.pipe()
         try:
-            command, env = self._prepare(job_dir, cells, cases, skip, start, write_end)
+            command, env = self._prepare(job_dir, cells, cases, skip, skip_cases,
+                                         start, write_end)
             with open(job_dir / "stderr.log", "wb") as stderr:
                 process = subprocess.Popen(
                     command, env=env, stdin=subprocess.DEVNULL,
@@ -256,7 +266,7 @@ class Sandbox:
             shutil.rmtree(job_dir, ignore_errors=True)
 
     def _prepare(self, job_dir: Path, cells: list[dict], cases: list[dict],
-                 skip: set[int], start: int, events_fd: int
+                 skip: set[int], skip_cases: set[int], start: int, events_fd: int
                  ) -> tuple[list[str], dict[str, str]]:
         spec_dir, work_dir, root_dir = (job_dir / name for name in
                                         ("spec", "work", "root"))
@@ -266,7 +276,8 @@ class Sandbox:
         sandboxed = self.mode != "none"
         site_paths = _site_packages()
         job = {"cells": cells, "cases": cases, "skip_cells": sorted(skip),
-               "start_case": start, "events_fd": events_fd,
+               "skip_cases": sorted(skip_cases), "start_case": start,
+               "events_fd": events_fd,
                "sys_path": [INTERNAL_LIB if sandboxed else str(self.lib), *site_paths]}
         job_file = spec_dir / "job.json"
         job_file.write_text(json.dumps(job))
