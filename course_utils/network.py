@@ -1,6 +1,7 @@
 """A fully connected ReLU network with a sigmoid output, trained by gradient descent.
 
-Introduced in the chapter "Introduction". The computations follow the original
+Introduced in the chapter
+"Why the initial weights matter". The computations follow the original
 assignment operation for operation (the same products, sums and masks in the
 same order), which is what lets the course reproduce its printed costs to the
 last digit. Unlike the original, the network may have any depth and width.
@@ -33,7 +34,10 @@ RECORD_EVERY = 1000
 
 
 class LayerCache(NamedTuple):
-    """What one layer's forward step keeps for the backward step."""
+    """What one layer's forward step keeps for the backward step.
+
+    Introduced in the chapter "Why the initial weights matter".
+    """
 
     A_prev: np.ndarray
     Z: np.ndarray
@@ -70,7 +74,7 @@ class TrainingResult:
 def relu(Z: np.ndarray) -> np.ndarray:
     """Rectified linear unit, ``max(0, Z)`` elementwise.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
     """
     return np.maximum(0, Z)
 
@@ -78,7 +82,8 @@ def relu(Z: np.ndarray) -> np.ndarray:
 def sigmoid(Z: np.ndarray) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-Z))`` elementwise.
 
-    Introduced in the chapter "Introduction". For ``Z`` above about 37 the
+    Introduced in the chapter
+    "Why the initial weights matter". For ``Z`` above about 37 the
     result rounds to exactly 1.0 in float64, which is why the large-random run
     reports an infinite cost at iteration 0.
     """
@@ -90,7 +95,7 @@ def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray]
                         ) -> tuple[np.ndarray, list[LayerCache]]:
     """Run LINEAR->RELU for the hidden layers, then LINEAR->SIGMOID.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------
@@ -117,7 +122,7 @@ def backward_propagation(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
                          caches: Sequence[LayerCache]) -> dict[str, np.ndarray]:
     """Gradients of the cross-entropy cost with respect to every parameter.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------

@@ -1,6 +1,7 @@
 """Re-execute the chapters in place and keep their files clean (for authors).
 
-Introduced in the chapter "Introduction" (how the book is made). Run as
+Introduced in the chapter
+"Why the initial weights matter" (how the book is made). Run as
 ``python -m course_utils.notebooks execute book`` (``make execute``).
 """
 
@@ -26,7 +27,7 @@ KEPT_CELL_METADATA = ("tags", "mystnb", "course_grade")
 def find_notebooks(paths: Iterable[str | Path]) -> list[Path]:
     """Expand files and folders into a sorted list of ``.ipynb`` files.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------
@@ -52,7 +53,7 @@ def find_notebooks(paths: Iterable[str | Path]) -> list[Path]:
 def clean_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip volatile metadata and set the ``python3`` kernelspec, in place.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------
@@ -79,7 +80,7 @@ def clean_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def execute_notebook(path: Path, timeout: int = 600) -> None:
     """Run a notebook top to bottom in its own folder and store the outputs.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------
@@ -99,7 +100,7 @@ def execute_notebook(path: Path, timeout: int = 600) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``execute PATH...`` or ``clean PATH...``.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------

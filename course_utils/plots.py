@@ -1,6 +1,7 @@
 """Figures shared by the chapters: the data, decision boundaries and cost curves.
 
-Introduced in the chapter "Introduction". Each function draws on a given
+Introduced in the chapter
+"Why the initial weights matter". Each function draws on a given
 matplotlib ``Axes`` (or a new one) and returns it, so chapters can lay several
 plots side by side; none of them calls ``plt.show()``.
 """
@@ -33,7 +34,8 @@ COURSE_STYLE = {
 def use_course_style() -> None:
     """Set the matplotlib style every chapter uses (size, dpi, white background).
 
-    Introduced in the chapter "Introduction". Called once at the top of each
+    Introduced in the chapter
+    "Why the initial weights matter". Called once at the top of each
     notebook, so figures look the same in JupyterLab and on the website, and
     stored images stay small.
     """
@@ -44,7 +46,7 @@ def plot_dataset(X: np.ndarray, Y: np.ndarray, ax: Axes | None = None,
                  title: str = "Two-circles data") -> Axes:
     """Scatter the points of a data set, coloured by label.
 
-    Introduced in the chapter "Introduction".
+    Introduced in the chapter "Why the initial weights matter".
 
     Parameters
     ----------
@@ -108,7 +110,7 @@ def plot_costs(curves: Mapping[str, Sequence[tuple[int, float]]],
                log_scale: bool = False) -> Axes:
     """Plot one or more cost curves against the iteration number.
 
-    Introduced in the chapter "Comparing initializations". Infinite costs
+    Introduced in the chapter "Comparing the three initializations". Infinite costs
     (the large-random run at iteration 0) are left out of the line.
 
     Parameters

@@ -44,16 +44,25 @@ KEPT_CELL_METADATA = ("tags", "mystnb")
 
 
 class AssignmentError(ValueError):
-    """A source notebook that does not follow the format."""
+    """A source notebook that does not follow the format.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
 
 class LeakError(RuntimeError):
-    """A student version that would reveal a solution or a hidden test."""
+    """A student version that would reveal a solution or a hidden test.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
 
 @dataclass(frozen=True)
 class Case:
-    """One hidden test: a call of a graded function with literal arguments."""
+    """One hidden test: a call of a graded function with literal arguments.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     function: str
     args: tuple
@@ -66,7 +75,10 @@ class Case:
 
 @dataclass
 class GradedFunction:
-    """A function the student writes, its points, cell and hidden tests."""
+    """A function the student writes, its points, cell and hidden tests.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     name: str
     points: float

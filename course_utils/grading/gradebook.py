@@ -44,7 +44,10 @@ CSV_COLUMNS = ("student", "assignment", "points", "max_points", "status")
 
 @dataclass(frozen=True)
 class FunctionGrade:
-    """The grade of one graded function in one submission."""
+    """The grade of one graded function in one submission.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     function: str
     status: str
@@ -55,7 +58,10 @@ class FunctionGrade:
 
 @dataclass(frozen=True)
 class SubmissionGrade:
-    """Everything recorded for one student's submission of one assignment."""
+    """Everything recorded for one student's submission of one assignment.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     student: str
     assignment: str

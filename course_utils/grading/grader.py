@@ -38,7 +38,9 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class GradingOptions:
-    """How to grade (introduced in the chapter "Instructor guide").
+    """How to grade.
+
+    Introduced in the chapter "Instructor guide".
 
     Attributes
     ----------

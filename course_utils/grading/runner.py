@@ -23,7 +23,10 @@ MAX_DEPTH = 8
 
 
 class DiscardingWriter(io.TextIOBase):
-    """A text stream that accepts and drops everything (student output)."""
+    """A text stream that drops everything (student output).
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     def writable(self) -> bool:
         return True
@@ -33,11 +36,31 @@ class DiscardingWriter(io.TextIOBase):
 
 
 class NotGradableError(TypeError):
-    """A return value that cannot be encoded for grading."""
+    """A return value that cannot be encoded for grading.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
 
 def encode(value: object, depth: int = 0) -> dict:
-    """Encode a return value as JSON-ready data: dicts, lists, arrays, scalars."""
+    """Encode a return value as JSON-ready data: dicts, lists, arrays, scalars.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    value : object
+        What a graded function returned. Only plain dicts with str keys,
+        lists, tuples, numeric NumPy arrays and scalars, str and None qualify.
+    depth : int
+        Nesting level (values nested deeper than 8 are refused).
+
+    Returns
+    -------
+    dict
+        ``{"type": ..., ...}``, as :func:`course_utils.grading.values.decode`
+        reads it.
+    """
     import numpy as np
 
     if depth > MAX_DEPTH:
@@ -74,7 +97,10 @@ def _float(number: float) -> float | str:
 
 
 class EventWriter:
-    """Writes one JSON object per line to the events pipe."""
+    """Writes one JSON object per line to the events pipe.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -92,6 +118,20 @@ def _describe(error: BaseException) -> str:
 
 def run_cells(cells: list[dict], skip: set[int], namespace: dict,
               events: EventWriter) -> None:
+    """Execute the cells in one namespace, reporting each start and error.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    cells : list of dict
+        ``{"label", "source"}``.
+    skip : set of int
+        Cells not to run (they hung or crashed in an earlier attempt).
+    namespace : dict
+        The globals the cells share.
+    events : EventWriter
+    """
     for index, cell in enumerate(cells):
         if index in skip:
             continue
@@ -104,6 +144,22 @@ def run_cells(cells: list[dict], skip: set[int], namespace: dict,
 
 def run_cases(cases: list[dict], start: int, skip: set[int], namespace: dict,
               events: EventWriter) -> None:
+    """Call each graded function with a hidden test's arguments; report the result.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    cases : list of dict
+        ``{"function", "args", "kwargs"}``.
+    start : int
+        The first case to run.
+    skip : set of int
+        Cases not to run.
+    namespace : dict
+        Where the cells defined the functions.
+    events : EventWriter
+    """
     for index in range(start, len(cases)):
         if index in skip:
             continue
@@ -123,6 +179,14 @@ def run_cases(cases: list[dict], start: int, skip: set[int], namespace: dict,
 
 
 def main(job_path: str) -> None:
+    """Run the job described in ``job_path`` (a JSON file).
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    job_path : str
+    """
     with open(job_path) as handle:
         job = json.load(handle)
     sys.path[:0] = job["sys_path"]

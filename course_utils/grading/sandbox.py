@@ -56,7 +56,10 @@ PASSED_ENVIRONMENT_PREFIXES = ("OPENBLAS_",)
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-job resource limits (introduced in the chapter "Instructor guide")."""
+    """Per-job resource limits.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     timeout: float = 10.0
     memory_mb: int = 2048
@@ -68,7 +71,10 @@ class Limits:
 
 @dataclass
 class JobRun:
-    """What one submission's code reported, after any restarts."""
+    """What one submission's code reported, after any restarts.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     results: dict[int, dict] = field(default_factory=dict)
     cell_problems: dict[int, str] = field(default_factory=dict)
@@ -76,7 +82,10 @@ class JobRun:
 
 
 class SandboxError(RuntimeError):
-    """The sandbox itself could not be started."""
+    """The sandbox itself could not be started.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
 
 def _can_use_user_namespaces() -> bool:

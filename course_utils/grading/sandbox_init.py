@@ -72,7 +72,21 @@ def _copy_symlink(root: str, path: str) -> None:
 
 
 def build_root(config: dict) -> str:
-    """Mount the new root file system described by ``config``; return its path."""
+    """Mount the new root file system described by ``config``; return its path.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    config : dict
+        ``root`` (an empty folder), ``system_paths`` (bound read-only at their
+        own paths), ``binds`` (``[source, target, writable]``) and
+        ``tmp_size_mb``.
+
+    Returns
+    -------
+    str
+    """
     root = config["root"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
@@ -98,12 +112,29 @@ def build_root(config: dict) -> str:
 
 
 def set_limits(limits: dict) -> None:
-    """Apply hard resource limits (they are inherited by the runner)."""
+    """Apply hard resource limits (they are inherited by the runner).
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    limits : dict
+        ``{"RLIMIT_AS": bytes, ...}``; soft and hard limits are both set.
+    """
     for name, value in limits.items():
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
 def drop_privileges(uid: int | None, gid: int | None) -> None:
+    """Become ``uid``/``gid`` (if given) and forbid ever gaining privileges.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    uid, gid : int or None
+        The sandbox account; None keeps the current one (user namespaces).
+    """
     if uid is not None:
         os.setgroups([])
         os.setgid(gid)
@@ -119,6 +150,10 @@ def _report_failure(events_fd: int, error: BaseException) -> None:
 
 
 def main() -> None:
+    """Build the sandbox from the config file in ``sys.argv[1]``, then run the runner.
+
+    Introduced in the chapter "Instructor guide".
+    """
     with open(sys.argv[1]) as handle:
         config = json.load(handle)
     try:

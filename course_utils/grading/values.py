@@ -22,12 +22,18 @@ _SPELLED_NUMBERS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 class MalformedValueError(ValueError):
-    """Reported data that does not follow the encoding."""
+    """Reported data that does not follow the encoding.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Whether a reported value matches, and a reason safe to show the student."""
+    """Whether a reported value matches, and a reason safe to show the student.
+
+    Introduced in the chapter "Instructor guide".
+    """
 
     passed: bool
     reason: str = ""
