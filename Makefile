@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 
 ## execute: re-run every chapter in place, storing fresh outputs (for authors)
 execute: $(STAMP)
-	$(BIN)/python -m course_utils.notebooks execute book
+	$(BIN)/python -m course_utils.notebooks execute book exercises/source
 
 ## constraints: re-pin the whole environment after changing requirements.txt
 constraints: $(STAMP)
