@@ -29,9 +29,10 @@ test: $(STAMP) chromium
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not build and not browser"
 
-## execute: re-run every chapter in place, storing fresh outputs (for authors)
+## execute: re-run every chapter and instructor notebook in place (for authors);
+## the student versions in book/exercises come from `course-grade release`
 execute: $(STAMP)
-	$(BIN)/python -m course_utils.notebooks execute book exercises/source
+	$(BIN)/python -m course_utils.notebooks execute $(wildcard book/*.ipynb) exercises/source
 
 ## constraints: re-pin the whole environment after changing requirements.txt
 constraints: $(STAMP)

@@ -72,9 +72,29 @@ def clean_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata = nbformat.from_dict(
             {key: value for key, value in cell.metadata.items()
              if key in KEPT_CELL_METADATA})
-        for output in cell.get("outputs", []):
-            output.get("metadata", {}).pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
+            for output in cell.outputs:
+                output.get("metadata", {}).pop("execution", None)
     return notebook
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks into one output.
+
+    How a kernel splits a stream into chunks depends on timing; merged, the
+    stored notebook is the same on every run.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute_notebook(path: Path, timeout: int = 600) -> None:
