@@ -2,6 +2,7 @@
 
 import ast
 import base64
+import itertools
 import re
 import struct
 
@@ -101,3 +102,11 @@ def test_every_glued_name_in_the_prose_is_computed(notebook_path):
               if key}
     assert used <= glued | stored, f"glued in prose but never computed: "\
         f"{used - glued - stored}"
+
+
+def test_streams_are_stored_merged(notebook_path):
+    # Chunking of a stream depends on timing; merged, re-execution is stable.
+    for cell in _code_cells(nbformat.read(notebook_path, as_version=4)):
+        kinds = [(output.output_type, output.get("name")) for output in cell.outputs]
+        assert all(first != second or first[0] != "stream"
+                   for first, second in itertools.pairwise(kinds))
