@@ -143,6 +143,13 @@ def test_pages_workflow_builds_and_deploys_the_book():
     assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
 
 
+def _wait_for_math(page) -> None:
+    """Wait until MathJax has loaded and finished typesetting the page."""
+    page.wait_for_function(
+        "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+    page.evaluate("MathJax.startup.promise")
+
+
 @pytest.fixture(scope="module")
 def browser():
     assert CHROMIUM, "chromium is not installed (make test installs it on Debian)"
@@ -177,10 +184,7 @@ def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
     page.goto(site.joinpath(f"{page_name}.html").as_uri(), wait_until="load")
     has_math = "$" in _source_text(page_name)
     if has_math:
-        page.wait_for_function(
-            "window.MathJax && MathJax.startup && MathJax.startup.promise",
-            timeout=20000)
-        page.evaluate("MathJax.startup.promise")
+        _wait_for_math(page)
 
     typeset = page.locator("mjx-container").count()
     raw_math = page.evaluate(
@@ -202,3 +206,15 @@ def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
         assert image_count > 0
     assert external == [], f"the page tried to reach the network: {external}"
     assert problems == []
+
+
+@pytest.mark.browser
+def test_opening_index_html_from_disk_shows_the_course(site, browser):
+    page = browser.new_page()
+    page.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
+    page.goto(site.joinpath("index.html").as_uri())
+    page.wait_for_url(re.compile(r"book/introduction\.html$"), timeout=10000)
+    _wait_for_math(page)
+    assert page.locator("h1").first.inner_text().startswith("Why the initial weights")
+    assert page.locator("mjx-container").count() > 0
+    page.close()
