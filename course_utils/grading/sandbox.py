@@ -297,7 +297,11 @@ class Sandbox:
             limits = [f"--as={self.limits.memory_mb * 2**20}",
                       f"--fsize={self.limits.file_size_mb * 2**20}",
                       f"--nofile={self.limits.open_files}", "--core=0"]
-            return (["prlimit", *limits, "--", *runner_args,
+            # Without namespaces, pdeathsig still stops the runner if the grader
+            # dies (not the runner's own children: one reason this mode is weak).
+            guard = ["setpriv", "--pdeathsig", "KILL", "--"] \
+                if shutil.which("setpriv") else []
+            return ([*guard, "prlimit", *limits, "--", *runner_args,
                      str(self.lib / "course_utils/grading/runner.py"), str(job_file)],
                     env)
         if self.uid is not None:
