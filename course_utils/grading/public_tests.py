@@ -56,13 +56,10 @@ def check_initialize_parameters_random(function: Callable) -> None:
     function : callable
         The student's ``initialize_parameters_random(layers_dims)``.
     """
-    parameters = _call(function, [3, 2, 1])
-    _check_structure(parameters, [3, 2, 1])
-    _check_values(parameters, PUBLISHED_RANDOM_3_2_1,
-                  "Draw each W with np.random.RandomState(3).randn(n_l, n_prev), "
-                  "one generator for all layers, layer by layer, and multiply by 10.")
-    _check_zero_biases(parameters)
-    print("All tests passed.")
+    _check_drawn_weights(
+        function, [3, 2, 1], PUBLISHED_RANDOM_3_2_1,
+        "Draw each W with np.random.RandomState(3).randn(n_l, n_prev), "
+        "one generator for all layers, layer by layer, and multiply by 10.")
 
 
 def check_initialize_parameters_he(function: Callable) -> None:
@@ -75,11 +72,17 @@ def check_initialize_parameters_he(function: Callable) -> None:
     function : callable
         The student's ``initialize_parameters_he(layers_dims)``.
     """
-    parameters = _call(function, [2, 4, 1])
-    _check_structure(parameters, [2, 4, 1])
-    _check_values(parameters, PUBLISHED_HE_2_4_1,
-                  "Multiply randn(n_l, n_prev) by np.sqrt(2 / n_prev), where n_prev "
-                  "= layers_dims[l - 1] is the number of inputs of layer l.")
+    _check_drawn_weights(
+        function, [2, 4, 1], PUBLISHED_HE_2_4_1,
+        "Multiply randn(n_l, n_prev) by np.sqrt(2 / n_prev), where n_prev "
+        "= layers_dims[l - 1] is the number of inputs of layer l.")
+
+
+def _check_drawn_weights(function: Callable, layers_dims: list[int],
+                         published: dict, hint: str) -> None:
+    parameters = _call(function, layers_dims)
+    _check_structure(parameters, layers_dims)
+    _check_values(parameters, published, hint)
     _check_zero_biases(parameters)
     print("All tests passed.")
 
