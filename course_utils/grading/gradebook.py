@@ -153,14 +153,6 @@ class Gradebook:
                 "SELECT student, assignment, points, max_points, status "
                 "FROM submissions ORDER BY student, assignment").fetchall()
 
-    def function_rows(self) -> list[tuple]:
-        """``(student, assignment, function, status, points, max_points)``, sorted."""
-        with self._lock:
-            return self._connection.execute(
-                "SELECT student, assignment, function, status, points, max_points "
-                "FROM function_grades ORDER BY student, assignment, function"
-            ).fetchall()
-
 
 def export_csv(gradebook_path: str | Path, csv_path: str | Path) -> int:
     """Write one CSV row per student and assignment, for a learning platform.
