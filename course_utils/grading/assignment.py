@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -99,6 +100,7 @@ class Assignment:
     notebook: nbformat.NotebookNode
     functions: dict[str, GradedFunction]
     setup_cells: list[int]
+    source_sha256: str
 
     @property
     def max_points(self) -> float:
@@ -130,7 +132,8 @@ def load_assignment(path: str | Path) -> Assignment:
         format.
     """
     path = Path(path)
-    notebook = nbformat.read(path, as_version=4)
+    data = path.read_bytes()
+    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
     functions: dict[str, GradedFunction] = {}
     hidden_calls: list[tuple[int, str]] = []
     setup_cells = []
@@ -168,7 +171,8 @@ def load_assignment(path: str | Path) -> Assignment:
     for function in functions.values():
         if not function.cases:
             raise AssignmentError(f"{path.name}: {function.name} has no hidden tests")
-    return Assignment(path.stem, path, notebook, functions, setup_cells)
+    return Assignment(path.stem, path, notebook, functions, setup_cells,
+                      hashlib.sha256(data).hexdigest())
 
 
 def _blocks(source: str, where: str) -> list[tuple[str, list[str]]]:

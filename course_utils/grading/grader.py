@@ -189,7 +189,7 @@ def reference_values(assignment: Assignment, options: GradingOptions) -> list[ob
 def _grade_if_changed(student: str, assignment: Assignment, submissions_dir: Path,
                       expected: list[object], sandbox: Sandbox, gradebook: Gradebook,
                       regrade: bool) -> SubmissionGrade | None:
-    source_sha = _sha256(assignment.path.read_bytes())
+    source_sha = assignment.source_sha256
     student_dir = submissions_dir / student
     path = student_dir / f"{assignment.name}.ipynb"
     if not path.is_file():
