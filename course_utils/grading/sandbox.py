@@ -162,6 +162,8 @@ class Sandbox:
             if account.pw_uid == 0:
                 raise ValueError("sandbox user must not be root")
             self.uid, self.gid = account.pw_uid, account.pw_gid
+        self.site_paths = _site_packages()
+        self.python_paths = _python_paths(self.site_paths)
         self.staging = Path(tempfile.mkdtemp(prefix="course-grade-"))
         self.lib = self.staging / "lib"
         shutil.copytree(Path(course_utils.__file__).parent, self.lib / "course_utils",
@@ -212,12 +214,13 @@ class Sandbox:
         """
         job_run = JobRun()
         skip: set[int] = set()
-        skip_cases: set[int] = set()
         start = 0
         units = len(cells) + len(cases)
         hard_deadline = (time.monotonic() + STARTUP_ALLOWANCE * 2
                          + self.limits.timeout * (units + 1))
         while True:
+            # Cases at or after `start` that already have a result are skipped.
+            skip_cases = {index for index in job_run.results if index >= start}
             events, ending = self._run_once(cells, cases, skip, skip_cases, start,
                                             hard_deadline)
             current, finished = _apply_events(events, job_run)
@@ -236,7 +239,6 @@ class Sandbox:
                 # A function that hung or crashed once is not called again.
                 for later in range(start, len(cases)):
                     if cases[later]["function"] == cases[index]["function"]:
-                        skip_cases.add(later)
                         job_run.results.setdefault(later, {
                             "ended": f"not run: an earlier check {ending}"})
             if time.monotonic() >= hard_deadline:
@@ -283,11 +285,11 @@ class Sandbox:
             folder.mkdir(parents=True)
         spec_dir.chmod(0o755)
         sandboxed = self.mode != "none"
-        site_paths = _site_packages()
         job = {"cells": cells, "cases": cases, "skip_cells": sorted(skip),
                "skip_cases": sorted(skip_cases), "start_case": start,
                "events_fd": events_fd,
-               "sys_path": [INTERNAL_LIB if sandboxed else str(self.lib), *site_paths]}
+               "sys_path": [INTERNAL_LIB if sandboxed else str(self.lib),
+                            *self.site_paths]}
         job_file = spec_dir / "job.json"
         job_file.write_text(json.dumps(job))
         job_file.chmod(0o644)
@@ -310,7 +312,7 @@ class Sandbox:
         init_config = {
             "root": str(root_dir),
             "system_paths": [path for path in SYSTEM_PATHS if os.path.lexists(path)],
-            "binds": [*[(path, path, False) for path in _python_paths(site_paths)],
+            "binds": [*[(path, path, False) for path in self.python_paths],
                       (str(self.lib), INTERNAL_LIB, False),
                       (str(spec_dir), INTERNAL_JOB, False),
                       (str(work_dir), INTERNAL_WORK, True)],
