@@ -98,6 +98,12 @@ def build_class(folder: Path, gradebook: Path, listener_port: int) -> dict[str, 
         write_submission(folder / student, graded, **options)
         expected[student] = expect
 
+    def add_tampering(student, succeeded: str, prelude: str):
+        """Every function returns the right answer only if ``succeeded`` is true."""
+        add(student, _all_functions(lambda name: _if_then_library(succeeded, name),
+                                    prelude=prelude),
+            {name: "failed" for name in GRADED_FUNCTIONS})
+
     add("correct", solutions, {name: "passed" for name in GRADED_FUNCTIONS})
     add("blank", None, {name: "error" for name in GRADED_FUNCTIONS})
     noisy = {name: source.replace(
@@ -159,8 +165,7 @@ class FakeDict(dict):
 return FakeDict()
 """)}, {ZEROS: "error", RANDOM: "failed", HE: "error"})
     secrets = [str(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"), str(gradebook)]
-    add("reads_secrets", _all_functions(
-        lambda name: _if_then_library("_can_read()", name), prelude=f"""
+    add_tampering("reads_secrets", "_can_read()", f"""
 def _can_read():
     try:
         for path in {secrets!r}:
@@ -169,9 +174,8 @@ def _can_read():
         return True
     except OSError:
         return False
-"""), {name: "failed" for name in GRADED_FUNCTIONS})
-    add("writes_gradebook", _all_functions(
-        lambda name: _if_then_library("_tamper()", name), prelude=f"""
+""")
+    add_tampering("writes_gradebook", "_tamper()", f"""
 import sqlite3
 def _tamper():
     try:
@@ -181,9 +185,8 @@ def _tamper():
         return True
     except Exception:
         return False
-"""), {name: "failed" for name in GRADED_FUNCTIONS})
-    add("writes_course_utils", _all_functions(
-        lambda name: _if_then_library("_tamper()", name), prelude=f"""
+""")
+    add_tampering("writes_course_utils", "_tamper()", f"""
 def _tamper():
     changed = False
     for path in [{str(real_init)!r}, "/grader/lib/course_utils/__init__.py"]:
@@ -194,9 +197,8 @@ def _tamper():
         except OSError:
             pass
     return changed
-"""), {name: "failed" for name in GRADED_FUNCTIONS})
-    add("network", _all_functions(
-        lambda name: _if_then_library("_connect()", name), prelude=f"""
+""")
+    add_tampering("network", "_connect()", f"""
 import socket
 def _connect():
     try:
@@ -204,7 +206,7 @@ def _connect():
         return True
     except OSError:
         return False
-"""), {name: "failed" for name in GRADED_FUNCTIONS})
+""")
     fake_done = solutions[ZEROS].replace(
         "def initialize_parameters_zeros",
         "import json, os, sys\n"
