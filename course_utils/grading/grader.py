@@ -200,7 +200,8 @@ def _grade_if_changed(student: str, assignment: Assignment, submissions_dir: Pat
             return None
         return _ungraded(student, assignment, status, detail, fingerprint, source_sha)
     size = path.stat().st_size
-    data = path.read_bytes()[:MAX_SUBMISSION_BYTES + 1]
+    with open(path, "rb") as handle:  # never more than the limit into memory
+        data = handle.read(MAX_SUBMISSION_BYTES + 1)
     submission_sha = _sha256(data)
     if not regrade and gradebook.is_current(student, assignment.name, submission_sha,
                                             source_sha):
