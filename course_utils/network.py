@@ -56,19 +56,19 @@ class TrainingResult:
         The trained ``W1, b1, ..., WL, bL``.
     costs : list of (int, float)
         ``(iteration, cost)`` pairs, recorded before the update of every
-        iteration that is a multiple of ``record_every``.
+        iteration that is a multiple of ``record_every`` (as the original
+        assignment prints them: the last is the cost *before* update 14 000).
     initialization : str
         Name of the initializer, or ``"custom"`` for a given parameter dict.
+    final_cost : float
+        The cost of the returned parameters, after all ``num_iterations``
+        updates (one more forward pass than the recorded costs).
     """
 
     parameters: dict[str, np.ndarray]
     costs: list[tuple[int, float]] = field(default_factory=list)
     initialization: str = "custom"
-
-    @property
-    def final_cost(self) -> float:
-        """The last recorded cost."""
-        return self.costs[-1][1]
+    final_cost: float = float("nan")
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
@@ -247,7 +247,8 @@ def train(X: np.ndarray, Y: np.ndarray,
     Returns
     -------
     TrainingResult
-        ``.parameters`` and ``.costs`` (a list of ``(iteration, cost)``).
+        ``.parameters``, ``.costs`` (a list of ``(iteration, cost)``) and
+        ``.final_cost`` (the cost after the last update).
 
     Examples
     --------
@@ -278,7 +279,9 @@ def train(X: np.ndarray, Y: np.ndarray,
                       f"{_format_cost(cost, print_digits)}")
         grads = _backward(Y, parameters, caches)
         _update_in_place(parameters, grads, learning_rate)
-    return TrainingResult(parameters=parameters, costs=costs, initialization=name)
+    AL, _ = _forward(X, parameters)
+    return TrainingResult(parameters=parameters, costs=costs, initialization=name,
+                          final_cost=_nansum_cost(AL, Y))
 
 
 def predict(X: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -54,3 +54,18 @@ def test_large_random_iteration_zero(dataset):
     # The reference value for the stable cost at iteration 0.
     assert compute_cost_from_logits(caches[-1].Z, Y_train) == pytest.approx(
         1773.59, abs=0.01)
+
+
+def test_final_cost_is_the_cost_after_the_last_update(dataset):
+    # The cost recorded at iteration n is taken before update n; so the final
+    # cost of an n-iteration run is what an (n + 1)-iteration run records at n.
+    from course_utils import train
+
+    X_train, Y_train, _, _ = dataset
+    short = train(X_train, Y_train, initialization="he", num_iterations=3,
+                  record_every=1)
+    longer = train(X_train, Y_train, initialization="he", num_iterations=4,
+                   record_every=1)
+    assert [iteration for iteration, _ in short.costs] == [0, 1, 2]
+    assert short.final_cost == longer.costs[3][1]
+    assert short.final_cost != short.costs[-1][1]
