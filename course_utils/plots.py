@@ -22,6 +22,8 @@ from course_utils.network import predict
 CLASS_COLOURS = ListedColormap(["#d95f02", "#1b9e77"])
 REGION_COLOURS = ListedColormap(["#fbd3b5", "#bfe8dc"])
 
+CLASS_NAMES = ("label 0: outer circle", "label 1: inner circle")
+
 COURSE_STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 100,
@@ -37,9 +39,25 @@ def use_course_style() -> None:
     Introduced in the chapter
     "Why the initial weights matter". Called once at the top of each
     notebook, so figures look the same in JupyterLab and on the website, and
-    stored images stay small.
+    stored images stay small. Inside a Jupyter kernel it also selects the
+    inline backend: a kernel started with ``MPLBACKEND=Agg`` in its environment
+    (common on servers and CI machines) would otherwise show no figures.
     """
+    shell = _jupyter_kernel_shell()
+    if shell is not None:
+        # What `%matplotlib inline` does: the backend and the PNG formatter.
+        shell.run_line_magic("matplotlib", "inline")
     plt.rcParams.update(COURSE_STYLE)
+
+
+def _jupyter_kernel_shell():
+    """The IPython shell of a running Jupyter kernel, else None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if getattr(shell, "kernel", None) is not None else None
 
 
 def plot_dataset(X: np.ndarray, Y: np.ndarray, ax: Axes | None = None,
@@ -167,8 +185,12 @@ def _new_axes(size: tuple[float, float] = (4.5, 4.5)) -> Axes:
 
 
 def _scatter_points(ax: Axes, X: np.ndarray, Y: np.ndarray) -> None:
-    ax.scatter(X[0], X[1], c=Y.ravel(), cmap=CLASS_COLOURS, s=18,
-               edgecolors="black", linewidths=0.3, vmin=0, vmax=1)
+    labels = Y.ravel()
+    for label, name in enumerate(CLASS_NAMES):
+        chosen = labels == label
+        ax.scatter(X[0, chosen], X[1, chosen], color=CLASS_COLOURS(label), s=18,
+                   edgecolors="black", linewidths=0.3, label=name)
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
 
 
 def _label_plane(ax: Axes, title: str) -> None:

@@ -17,7 +17,10 @@ def test_dataset_plot_is_labelled(dataset):
     ax = plot_dataset(dataset[0], dataset[1], title="Training set")
     assert ax.get_title() == "Training set"
     assert ax.get_xlabel() and ax.get_ylabel()
-    assert len(ax.collections[0].get_offsets()) == 300
+    points = sum(len(collection.get_offsets()) for collection in ax.collections)
+    assert points == 300
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["label 0: outer circle", "label 1: inner circle"]
 
 
 def test_decision_boundary_shades_both_classes(canonical_runs, dataset):
@@ -47,3 +50,28 @@ def test_decision_boundary_needs_two_features(dataset):
 def test_cost_plot_rejects_a_bare_list(canonical_runs):
     with pytest.raises(TypeError, match="curves must be a non-empty dict"):
         plot_costs(canonical_runs["he"].costs)
+
+
+def test_style_selects_the_inline_backend_only_inside_a_kernel(monkeypatch):
+    from course_utils import plots
+
+    backend = plt.get_backend()
+    monkeypatch.setattr(plots, "_jupyter_kernel_shell", lambda: None)
+    plots.use_course_style()
+    assert plt.get_backend() == backend
+
+
+def test_figures_show_in_a_kernel_started_with_mplbackend_agg(monkeypatch):
+    # Headless servers and CI images often export MPLBACKEND=Agg; a kernel
+    # inherits it, and plt.show() would then output nothing.
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\n"
+        "from course_utils.plots import use_course_style\n"
+        "use_course_style()\nplt.plot([0, 1])\nplt.show()")])
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    outputs = notebook.cells[0].outputs
+    assert any("image/png" in output.get("data", {}) for output in outputs)
