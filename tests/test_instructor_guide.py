@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import BOOK_DIR, SOURCE_DIR, reference_sources, write_submission
+from tests.conftest import BOOK_DIR, REPO_ROOT, reference_sources, write_submission
 
 GUIDE = BOOK_DIR / "exercises" / "instructors.md"
 COURSE_GRADE = Path(sys.executable).with_name("course-grade")
@@ -21,12 +21,20 @@ def _cycle_commands() -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _run(command: str, cwd: Path) -> None:
-    words = shlex.split(command)
+def _run(command: str, home: Path) -> None:
+    """Run a printed command from the course folder, ``~`` being ``home``."""
+    words = [word.replace("~", str(home), 1) if word.startswith("~/") else word
+             for word in shlex.split(command)]
     assert words[0] == "course-grade"
-    completed = subprocess.run([str(COURSE_GRADE), *words[1:]], cwd=cwd,
+    completed = subprocess.run([str(COURSE_GRADE), *words[1:]], cwd=REPO_ROOT,
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def _git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--ignored"],
+                          cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def test_the_guide_shows_release_grade_and_export():
@@ -34,21 +42,23 @@ def test_the_guide_shows_release_grade_and_export():
     assert verbs == ["release", "grade", "export"]
 
 
-def test_the_printed_cycle_works(tmp_path):
-    shutil.copytree(SOURCE_DIR, tmp_path / "exercises" / "source")
+def test_the_printed_cycle_works_and_writes_nothing_in_the_course(tmp_path):
+    status_before = _git_status()
     release, grade, export = _cycle_commands()
     _run(release, tmp_path)
-    released = tmp_path / "release" / "initialization.ipynb"
+    grading = tmp_path / "grading"
+    released = grading / "release" / "initialization.ipynb"
     assert released.is_file()
     # Two students: one hands in a finished notebook, one the untouched release.
-    write_submission(tmp_path / "submissions" / "ada", reference_sources())
-    (tmp_path / "submissions" / "bob").mkdir()
-    shutil.copy(released, tmp_path / "submissions" / "bob" / released.name)
+    write_submission(grading / "submissions" / "ada", reference_sources())
+    (grading / "submissions" / "bob").mkdir()
+    shutil.copy(released, grading / "submissions" / "bob" / released.name)
     _run(grade, tmp_path)
     _run(export, tmp_path)
-    with open(tmp_path / "grades" / "grades.csv", newline="") as handle:
+    with open(grading / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(row["student"], row["points"], row["max_points"], row["status"])
             for row in rows] == [("ada", "7", "7", "graded"),
                                  ("bob", "0", "7", "graded")]
-    assert (tmp_path / "grades" / "feedback" / "bob" / "initialization.md").exists()
+    assert (grading / "feedback" / "bob" / "initialization.md").exists()
+    assert _git_status() == status_before, "the cycle wrote into the repository"

@@ -18,7 +18,8 @@ import yaml
 
 from tests.conftest import REPO_ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = next(filter(None, map(shutil.which, (
+    "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"))), None)
 # Flags for a headless chromium on a machine without network (and as root).
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -106,11 +107,13 @@ def test_page_has_no_unrendered_roles_and_a_download_button(site, page):
 
 @pytest.mark.build
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
-def test_notebook_pages_show_outputs_and_launch_buttons(site, page):
+def test_notebook_pages_show_outputs_and_no_launch_buttons(site, page):
     html = site.joinpath(f"{page}.html").read_text()
     if _has_figures(page):
         assert "cell_output" in html
-    assert "mybinder.org/v2/gh/" in html and "colab.research.google.com" in html
+    # Binder and Colab would open a notebook whose first import fails (no
+    # published repository, no course_utils on Colab): no such buttons.
+    assert "mybinder.org" not in html and "colab.research.google.com" not in html
 
 
 @pytest.mark.build
@@ -118,6 +121,13 @@ def test_he_page_renders_the_verified_numbers(site):
     html = site.joinpath("book/he.html").read_text()
     assert "Cost after iteration 14000: 0.07357895963" in html
     assert "0.9933" in html
+
+
+@pytest.mark.build
+def test_markdown_output_tables_render_as_tables(site):
+    html = site.joinpath("book/comparison.html").read_text()
+    assert re.search(r"<table[^>]*>.*<th[^>]*><p>cost after training", html, re.DOTALL)
+    assert not re.search(r"<p>\|\s*initialization", html)  # not a paragraph of pipes
 
 
 @pytest.mark.build
@@ -141,6 +151,50 @@ def test_pages_workflow_builds_and_deploys_the_book():
     assert "pip install -r requirements.txt" in commands
     assert "jupyter-book build . -W --keep-going" in commands
     assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
+
+
+# Text a reader should never see: Markdown tables left as pipes, MyST roles and
+# directives left as source.
+RAW_SOURCE_SCRIPT = r"""
+[...document.querySelectorAll('article p, article li, article td,'
+                              + 'article .cell_output pre')]
+  .map(e => e.innerText)
+  .filter(t => /\|\s*:?-{3,}:?\s*\|/.test(t)
+               || /\{(glue|eval|admonition|doc)[:}]/.test(t) || /```\{/.test(t))
+  .map(t => t.slice(0, 120))
+"""
+# The width of an equation is that of its typeset content (mjx-math), which
+# may be wider than the block it sits in.
+_EQUATION_WIDTHS = r"""
+const column = document.querySelector('article').getBoundingClientRect();
+const wide = [];
+for (const math of document.querySelectorAll('mjx-container[display="true"]')) {
+  const content = math.querySelector('mjx-math').getBoundingClientRect();
+  const box = math.parentElement.getBoundingClientRect();
+  const limit = Math.min(column.right, box.right) + 1;
+  if (content.right > limit || content.width > column.width + 1) {
+    wide.push(`equation ${Math.round(content.width)}px: `
+              + math.textContent.slice(0, 40));
+  }
+}
+"""
+TOO_WIDE_EQUATIONS_SCRIPT = "(() => {" + _EQUATION_WIDTHS + "return wide; })()"
+TOO_WIDE_SCRIPT = "(() => {" + _EQUATION_WIDTHS + r"""
+for (const image of document.querySelectorAll('article img')) {
+  const box = image.getBoundingClientRect();
+  if (box.right > column.right + 1) {
+    wide.push(`image ${Math.round(box.width)}px: ${image.alt.slice(0, 40)}`);
+  }
+}
+return wide; })()"""
+# A figure scaled below 65 % of its stored size has ticks too small to read.
+SHRUNK_FIGURES_SCRIPT = r"""
+[...document.querySelectorAll('article img')]
+  .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width
+                < 0.65 * i.naturalWidth)
+  .map(i => `${Math.round(i.getBoundingClientRect().width)} of ${i.naturalWidth}px: `
+            + i.alt.slice(0, 40))
+"""
 
 
 def _wait_for_math(page) -> None:
@@ -187,6 +241,9 @@ def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
         _wait_for_math(page)
 
     typeset = page.locator("mjx-container").count()
+    raw_source = page.evaluate(RAW_SOURCE_SCRIPT)
+    too_wide = page.evaluate(TOO_WIDE_SCRIPT)
+    shrunk = page.evaluate(SHRUNK_FIGURES_SCRIPT)
     raw_math = page.evaluate(
         "[...document.querySelectorAll('article p, article li, article td')]"
         ".map(e => e.innerText).filter(t => /\\$\\$|\\\\frac|\\\\begin\\{/.test(t))")
@@ -206,6 +263,26 @@ def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
         assert image_count > 0
     assert external == [], f"the page tried to reach the network: {external}"
     assert problems == []
+    assert raw_source == [], f"unrendered Markdown or MyST on the page: {raw_source}"
+    assert too_wide == [], f"wider than the text column at 1280 px: {too_wide}"
+    assert shrunk == [], f"figures shrunk to unreadable size: {shrunk}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_name", [page for page in TOC_PAGES
+                                       if "$" in _source_text(page)])
+def test_equations_fit_a_phone_screen(site, browser, artifacts_dir, page_name):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
+    page.goto(site.joinpath(f"{page_name}.html").as_uri(), wait_until="load")
+    _wait_for_math(page)
+    too_wide = page.evaluate(TOO_WIDE_EQUATIONS_SCRIPT)
+    page.screenshot(path=str(artifacts_dir / "screenshots" /
+                             f"phone_{page_name.replace('/', '_')}.png"),
+                    full_page=True)
+    context.close()
+    assert too_wide == [], f"equations wider than a 390 px screen: {too_wide}"
 
 
 @pytest.mark.browser
