@@ -242,6 +242,15 @@ def initialize_parameters(name: str, layers_dims: Sequence[int],
         ``(layers_dims[l], layers_dims[l-1])`` and ``b{l}`` of shape
         ``(layers_dims[l], 1)``.
 
+    Raises
+    ------
+    TypeError
+        If ``name``, ``layers_dims``, ``seed`` or an option has the wrong type,
+        or ``X`` is missing for an initializer that needs data.
+    ValueError
+        If ``name`` is unknown, an option does not apply to ``name``, or a value
+        is out of range; each message names the argument.
+
     Examples
     --------
     >>> params = initialize_parameters("he", [2, 4, 1], seed=3)
