@@ -238,6 +238,17 @@ def test_lsuv_honours_a_looser_tolerance():
         assert abs(variance - 1) < 0.5
 
 
+def test_lsuv_stops_after_max_passes_with_a_warning():
+    # With zero biases one rescaling is exact; biases that differ between units
+    # add a variance no rescaling of W removes, so the loop must give up.
+    A_prev = _batch()
+    W = np.full((2, 8), 0.1)
+    b = np.array([[0.0], [4.0]])   # the row means alone have variance 4
+    with pytest.warns(RuntimeWarning, match=r"layer 2 .* after max_passes=3"):
+        initializers._unit_variance_weights(W, b, A_prev, tol=0.1, max_passes=3,
+                                            layer=2)
+
+
 def test_lsuv_does_not_modify_the_batch():
     X = _batch()
     copy = X.copy()
