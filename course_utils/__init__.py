@@ -11,7 +11,10 @@ from course_utils.data import load_dataset
 from course_utils.initializers import (
     available_initializers,
     initialize_parameters,
+    needs_data,
+    recommended_gain,
     register_initializer,
+    register_network_initializer,
 )
 from course_utils.network import (
     TrainingResult,
@@ -34,7 +37,10 @@ __all__ = [
     "forward_propagation",
     "initialize_parameters",
     "load_dataset",
+    "needs_data",
     "predict",
+    "recommended_gain",
     "register_initializer",
+    "register_network_initializer",
     "train",
 ]

@@ -7,7 +7,9 @@ from course_utils import (
     accuracy,
     initialize_parameters,
     load_dataset,
+    needs_data,
     predict,
+    recommended_gain,
     train,
 )
 
@@ -58,6 +60,65 @@ def test_initializer_rejects_scale_for_other_names():
 def test_initializer_rejects_negative_scale():
     with pytest.raises(ValueError, match="scale must be a finite number >= 0"):
         initialize_parameters("random", [2, 1], scale=-1.0)
+
+
+BATCH = np.array([[0.0, 1.0, 2.0, 4.0], [1.0, 0.0, -1.0, 3.0]])
+
+
+@pytest.mark.parametrize(("name", "options", "error", "message"), [
+    ("lsuv", {}, TypeError, r"'lsuv' initializer needs a data batch: pass X="),
+    ("lsuv", {"X": None}, TypeError, r"needs a data batch: pass X="),
+    ("lsuv", {"X": BATCH[:1]}, ValueError,
+     r"X has 1 features \(rows\) but layers_dims\[0\] is 2"),
+    ("lsuv", {"X": BATCH[0]}, ValueError, r"X must be a 2-D array"),
+    ("lsuv", {"X": "batch"}, TypeError, r"X must be a numeric array"),
+    ("lsuv", {"X": np.array([[0.0, np.nan], [1.0, 2.0]])}, ValueError,
+     r"X contains NaN or infinite"),
+    ("lsuv", {"X": np.zeros((2, 4))}, ValueError,
+     r"LSUV cannot rescale layer 1: .* variance 0.0"),
+    ("lsuv", {"X": BATCH, "tol": 0}, ValueError, r"tol must be a finite number > 0"),
+    ("lsuv", {"X": BATCH, "tol": float("nan")}, ValueError,
+     r"tol must be a finite number > 0"),
+    ("lsuv", {"X": BATCH, "tol": "small"}, TypeError, r"tol must be a number"),
+    ("lsuv", {"X": BATCH, "max_passes": 0}, ValueError,
+     r"max_passes must be a positive int"),
+    ("lsuv", {"X": BATCH, "max_passes": 2.5}, TypeError, r"max_passes must be an int"),
+    ("lsuv", {"X": BATCH, "activation": "sigmoid"}, ValueError,
+     r"activation must be one of relu, tanh; got 'sigmoid'"),
+    ("lsuv", {"X": BATCH, "gain": 2.0}, ValueError,
+     r"gain applies only to the 'orthogonal' initializer, not to 'lsuv'"),
+    ("he", {"X": BATCH}, ValueError, r"X applies only to the 'lsuv' initializer"),
+    ("he", {"gain": 2.0}, ValueError, r"gain applies only to the 'orthogonal'"),
+    ("xavier_uniform", {"scale": 2.0}, ValueError,
+     r"scale applies only to the 'random' initializer, not to 'xavier_uniform'"),
+    ("he", {"gian": 2.0}, ValueError,
+     r"unknown option 'gian' for the 'he' initializer \(its options: none\)"),
+    ("orthogonal", {"gian": 2.0}, ValueError, r"unknown option 'gian' .* gain"),
+    ("orthogonal", {"gain": 0}, ValueError, r"gain must be a finite number > 0"),
+    ("orthogonal", {"gain": -1.5}, ValueError, r"gain must be a finite number > 0"),
+    ("orthogonal", {"gain": float("inf")}, ValueError, r"gain must be a finite"),
+    ("orthogonal", {"gain": True}, TypeError, r"gain must be a number"),
+    ("orthogonal", {"gain": "softplus"}, ValueError,
+     r"gain must be a number > 0 or one of linear, relu, sigmoid, tanh; "
+     r"got 'softplus'"),
+    ("random", {"scale": "big"}, TypeError, r"scale must be a number"),
+])
+def test_initializer_rejects_bad_options(name, options, error, message):
+    with pytest.raises(error, match=message):
+        initialize_parameters(name, [2, 3, 1], seed=3, **options)
+
+
+def test_recommended_gain_rejects_unknown_nonlinearities():
+    with pytest.raises(ValueError, match=r"nonlinearity must be one of linear, relu, "
+                                         r"sigmoid, tanh; got 'softplus'"):
+        recommended_gain("softplus")
+    with pytest.raises(TypeError, match=r"nonlinearity must be a name"):
+        recommended_gain(2)
+
+
+def test_needs_data_rejects_unknown_names():
+    with pytest.raises(ValueError, match=r"unknown initialization 'glorious'"):
+        needs_data("glorious")
 
 
 def test_predict_rejects_parameters_of_the_wrong_width():
