@@ -25,6 +25,12 @@ from course_utils._checks import (
     check_positive_int,
     check_seed,
 )
+from course_utils._engine import (
+    Activation,
+    Network,
+    check_activation,
+    sigmoid_into,
+)
 from course_utils.initializers import DEFAULT_SEED, initialize_parameters
 
 CANONICAL_LAYERS = (2, 10, 5, 1)
@@ -91,9 +97,10 @@ def sigmoid(Z: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-Z))
 
 
-def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray]
+def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray],
+                        hidden_activation: str = "relu"
                         ) -> tuple[np.ndarray, list[LayerCache]]:
-    """Run LINEAR->RELU for the hidden layers, then LINEAR->SIGMOID.
+    """Run LINEAR->RELU (or ->TANH) for the hidden layers, then LINEAR->SIGMOID.
 
     Introduced in the chapter "Why the initial weights matter".
 
@@ -103,6 +110,8 @@ def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray]
         Input, one example per column.
     parameters : dict
         ``W1, b1, ..., WL, bL`` as made by :func:`initialize_parameters`.
+    hidden_activation : {"relu", "tanh"}, default "relu"
+        Activation of the hidden layers.
 
     Returns
     -------
@@ -115,11 +124,12 @@ def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray]
     X = check_features(X)
     check_parameters(parameters)
     check_input_width(X, parameters)
-    return _forward(X, parameters)
+    return _forward(X, parameters, check_activation(hidden_activation))
 
 
 def backward_propagation(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
-                         caches: Sequence[LayerCache]) -> dict[str, np.ndarray]:
+                         caches: Sequence[LayerCache],
+                         hidden_activation: str = "relu") -> dict[str, np.ndarray]:
     """Gradients of the cross-entropy cost with respect to every parameter.
 
     Introduced in the chapter "Why the initial weights matter".
@@ -132,18 +142,21 @@ def backward_propagation(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
         The parameters the forward pass used.
     caches : list of LayerCache
         As returned by :func:`forward_propagation`.
+    hidden_activation : {"relu", "tanh"}, default "relu"
+        The activation the forward pass used.
 
     Returns
     -------
     dict of str to numpy.ndarray
         ``dW1, db1, ..., dWL, dbL``, each shaped like its parameter.
     """
+    activation = check_activation(hidden_activation)
     n_layers = check_parameters(parameters)
     if len(caches) != n_layers:
         raise ValueError(f"caches must hold one entry per layer ({n_layers}); "
                          f"got {len(caches)}")
     Y = check_labels(Y, caches[-1].A.shape[1])
-    return _backward(Y, parameters, caches)
+    return _backward(Y, parameters, caches, activation)
 
 
 def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
@@ -214,7 +227,8 @@ def train(X: np.ndarray, Y: np.ndarray,
           print_cost: bool = False, seed: int = DEFAULT_SEED,
           layers_dims: Sequence[int] = CANONICAL_LAYERS,
           record_every: int = RECORD_EVERY,
-          print_digits: int | None = None) -> TrainingResult:
+          print_digits: int | None = None,
+          hidden_activation: str = "relu") -> TrainingResult:
     """Train the network by full-batch gradient descent.
 
     Introduced in the chapter "Zero initialization". With the defaults this is
@@ -243,6 +257,8 @@ def train(X: np.ndarray, Y: np.ndarray,
     print_digits : int, optional
         Print costs rounded to this many significant digits instead of in full.
         For runs whose last digits depend on the machine's floating point.
+    hidden_activation : {"relu", "tanh"}, default "relu"
+        Activation of the hidden layers (the output layer is always sigmoid).
 
     Returns
     -------
@@ -265,23 +281,25 @@ def train(X: np.ndarray, Y: np.ndarray,
     record_every = check_positive_int(record_every, "record_every")
     if print_digits is not None:
         print_digits = check_positive_int(print_digits, "print_digits")
+    activation = check_activation(hidden_activation)
     parameters, name = _starting_parameters(initialization, layers_dims, seed)
     check_input_width(X, parameters)
 
+    network = Network(X, Y, parameters, activation, learning_rate)
     costs = []
-    for iteration in range(num_iterations):
-        AL, caches = _forward(X, parameters)
-        if iteration % record_every == 0:
-            cost = _nansum_cost(AL, Y)
+    # The sigmoid's exp(-Z) overflows to inf by design when a unit saturates.
+    with np.errstate(over="ignore"):
+        for iteration in range(0, num_iterations, record_every):
+            cost = _nansum_cost(network.forward(), Y)
             costs.append((iteration, cost))
             if print_cost:
                 print(f"Cost after iteration {iteration}: "
                       f"{_format_cost(cost, print_digits)}")
-        grads = _backward(Y, parameters, caches)
-        _update_in_place(parameters, grads, learning_rate)
-    AL, _ = _forward(X, parameters)
-    return TrainingResult(parameters=parameters, costs=costs, initialization=name,
-                          final_cost=_nansum_cost(AL, Y))
+            network.backward_and_update()
+            network.run(min(record_every, num_iterations - iteration) - 1)
+        final_cost = _nansum_cost(network.forward(), Y)
+    return TrainingResult(parameters=network.parameters(), costs=costs,
+                          initialization=name, final_cost=final_cost)
 
 
 def predict(X: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -338,21 +356,29 @@ def _starting_parameters(initialization: object, layers_dims: Sequence[int],
     return initialize_parameters(initialization, layers_dims, seed=seed), initialization
 
 
-def _forward(X: np.ndarray, parameters: Mapping[str, np.ndarray]
-             ) -> tuple[np.ndarray, list[LayerCache]]:
+def _forward(X: np.ndarray, parameters: Mapping[str, np.ndarray],
+             activation: Activation) -> tuple[np.ndarray, list[LayerCache]]:
+    # The same operations as the training engine (course_utils._engine), on
+    # freshly allocated arrays, for callers that want the caches.
     n_layers = len(parameters) // 2
     caches = []
     A = X
     for layer in range(1, n_layers + 1):
         Z = np.dot(parameters[f"W{layer}"], A) + parameters[f"b{layer}"]
-        A_next = sigmoid(Z) if layer == n_layers else relu(Z)
+        A_next = np.empty_like(Z)
+        if layer == n_layers:
+            with np.errstate(over="ignore"):
+                sigmoid_into(Z, A_next)
+        else:
+            activation.forward(Z, A_next)
         caches.append(LayerCache(A_prev=A, Z=Z, A=A_next))
         A = A_next
     return A, caches
 
 
 def _backward(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
-              caches: Sequence[LayerCache]) -> dict[str, np.ndarray]:
+              caches: Sequence[LayerCache], activation: Activation
+              ) -> dict[str, np.ndarray]:
     n_layers = len(caches)
     m = Y.shape[1]
     grads = {}
@@ -363,16 +389,10 @@ def _backward(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
         grads[f"dW{layer}"] = np.dot(dZ, A_prev.T)
         grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True)
         if layer > 1:
-            dA_prev = np.dot(parameters[f"W{layer}"].T, dZ)
-            # ReLU's derivative is 1 where its output is positive, else 0.
-            dZ = np.multiply(dA_prev, np.int64(A_prev > 0))
+            dZ = np.dot(parameters[f"W{layer}"].T, dZ)
+            activation.backward(dZ, A_prev,
+                                np.empty(A_prev.shape, activation.scratch_dtype))
     return grads
-
-
-def _update_in_place(parameters: dict[str, np.ndarray], grads: Mapping[str, np.ndarray],
-                     learning_rate: float) -> None:
-    for name, value in parameters.items():
-        value -= learning_rate * grads[f"d{name}"]
 
 
 def _format_cost(cost: float, digits: int | None) -> str:

@@ -1,0 +1,197 @@
+"""The training engine behind ``train``: preallocated buffers and a flat step plan.
+
+Private. ``train`` used to rebuild dicts, caches and temporaries at every
+iteration; profiling showed that for the canonical network (arrays of at most
+3000 numbers) the arithmetic is a small part of an iteration and the rest is
+Python and numpy call overhead. The engine keeps the *same numpy calls on the
+same shapes, layouts and transposes in the same order* (so the results are
+bitwise those of the straightforward code: ``np.dot(W, A)``,
+``np.dot(dZ, A_prev.T)``, ``np.dot(W.T, dZ)``, ``np.add.reduce`` over the
+contiguous axis, ``W - (lr * dW)``) and only removes the overhead:
+
+- every array is allocated once; each call writes into its buffer (``out=``);
+- the parameters and the gradients are views into two flat arrays, so the
+  update of all layers is two ufunc calls;
+- one iteration is a precomputed list of ``functools.partial`` objects
+  (a "plan"), run by a loop with no dicts, f-strings or named tuples in it;
+- the cost is computed only at the iterations where it is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+# Offsets in the flat arrays are rounded up to this many float64 (64 bytes), so
+# that every parameter view is at least as aligned as a freshly allocated array.
+_ALIGN = 8
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer activation: its forward map and its derivative.
+
+    ``forward(Z, out)`` writes ``g(Z)`` into ``out``. ``backward(dA, A, scratch)``
+    multiplies ``dA`` in place by ``g'`` expressed through the layer's output
+    ``A`` (both ReLU and tanh have that form). ``scratch`` is a buffer of
+    ``scratch_dtype`` shaped like ``A``.
+    """
+
+    name: str
+    forward: Callable[[np.ndarray, np.ndarray], object]
+    backward: Callable[[np.ndarray, np.ndarray, np.ndarray], object]
+    scratch_dtype: type
+
+
+def _relu_forward(Z: np.ndarray, out: np.ndarray) -> None:
+    np.maximum(0, Z, out=out)
+
+
+def _relu_backward(dA: np.ndarray, A: np.ndarray, mask: np.ndarray) -> None:
+    # ReLU's derivative is 1 where its output is positive, else 0. Multiplying
+    # by the 0/1 mask (not selecting) keeps -0.0 and nan exactly as dA * 0.
+    np.greater(A, 0, out=mask)
+    np.multiply(dA, mask, out=dA)
+
+
+def _tanh_forward(Z: np.ndarray, out: np.ndarray) -> None:
+    np.tanh(Z, out=out)
+
+
+def _tanh_backward(dA: np.ndarray, A: np.ndarray, scratch: np.ndarray) -> None:
+    # tanh'(Z) = 1 - tanh(Z)**2 = 1 - A * A.
+    np.multiply(A, A, out=scratch)
+    np.subtract(1, scratch, out=scratch)
+    np.multiply(dA, scratch, out=dA)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": Activation("relu", _relu_forward, _relu_backward, np.bool_),
+    "tanh": Activation("tanh", _tanh_forward, _tanh_backward, np.float64),
+}
+
+
+def check_activation(name: object) -> Activation:
+    """Return the activation called ``name``; bad names name the argument."""
+    if not isinstance(name, str):
+        raise TypeError(f"hidden_activation must be a str such as 'relu'; "
+                        f"got {type(name).__name__}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown hidden_activation {name!r}; choose one of "
+                         f"{', '.join(sorted(ACTIVATIONS))}")
+    return ACTIVATIONS[name]
+
+
+def sigmoid_into(Z: np.ndarray, out: np.ndarray) -> None:
+    """``out = 1 / (1 + exp(-Z))`` in the same four operations as the formula."""
+    np.negative(Z, out=out)
+    np.exp(out, out=out)
+    np.add(1, out, out=out)
+    np.divide(1, out, out=out)
+
+
+def _flat_views(shapes: list[tuple[int, int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One zeroed flat array and a C-contiguous view into it per shape."""
+    offsets = []
+    size = 0
+    for rows, columns in shapes:
+        offsets.append(size)
+        size += -(-rows * columns // _ALIGN) * _ALIGN
+    # Over-allocate so that the first element can sit on a 64-byte boundary.
+    raw = np.zeros(size + _ALIGN)
+    start = (-raw.ctypes.data % 64) // 8
+    flat = raw[start:start + size]
+    views = [flat[offset:offset + rows * columns].reshape(rows, columns)
+             for offset, (rows, columns) in zip(offsets, shapes, strict=True)]
+    return flat, views
+
+
+class Network:
+    """Buffers and step plans for training one network on fixed ``X`` and ``Y``.
+
+    ``parameters`` is copied into the engine's flat storage; read the trained
+    values back with :meth:`parameters`.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray,
+                 parameters: Mapping[str, np.ndarray], activation: Activation,
+                 learning_rate: float) -> None:
+        n_layers = len(parameters) // 2
+        names = [f"{kind}{layer}" for layer in range(1, n_layers + 1)
+                 for kind in "Wb"]
+        shapes = [np.shape(parameters[name]) for name in names]
+        self._names = names
+        self.flat, views = _flat_views(shapes)
+        self._views = views
+        grad_flat, grad_views = _flat_views(shapes)
+        for view, name in zip(views, names, strict=True):
+            view[...] = parameters[name]
+        self.X, self.Y = X, Y
+        m = X.shape[1]
+        Ws, bs = views[0::2], views[1::2]
+        dWs, dbs = grad_views[0::2], grad_views[1::2]
+        Zs = [np.empty((W.shape[0], m)) for W in Ws]
+        As = [np.empty((W.shape[0], m)) for W in Ws]
+        self.AL = As[-1]
+        inputs = [X, *As[:-1]]
+
+        forward: list[Callable[[], object]] = []
+        for layer, (W, b, Z, A, A_prev) in enumerate(
+                zip(Ws, bs, Zs, As, inputs, strict=True), start=1):
+            forward.append(partial(np.dot, W, A_prev, out=Z))
+            forward.append(partial(np.add, Z, b, out=Z))
+            if layer == n_layers:
+                forward.append(partial(sigmoid_into, Z, A))
+            else:
+                forward.append(partial(activation.forward, Z, A))
+
+        backward: list[Callable[[], object]] = []
+        # Sigmoid and cross-entropy together give dZ = (1/m) * (AL - Y).
+        dZ = np.empty_like(As[-1])
+        backward.append(partial(np.subtract, As[-1], Y, out=dZ))
+        backward.append(partial(np.multiply, 1.0 / m, dZ, out=dZ))
+        for index in range(n_layers - 1, -1, -1):
+            A_prev = inputs[index]
+            backward.append(partial(np.dot, dZ, A_prev.T, out=dWs[index]))
+            # np.sum(dZ, axis=1, keepdims=True) is this reduction.
+            backward.append(partial(np.add.reduce, dZ, axis=1, keepdims=True,
+                                    out=dbs[index]))
+            if index > 0:
+                dA_prev = np.empty_like(A_prev)
+                scratch = np.empty(A_prev.shape, dtype=activation.scratch_dtype)
+                backward.append(partial(np.dot, Ws[index].T, dZ, out=dA_prev))
+                backward.append(partial(activation.backward, dA_prev, A_prev,
+                                        scratch))
+                dZ = dA_prev
+        step = np.empty_like(self.flat)
+        update = [partial(np.multiply, learning_rate, grad_flat, out=step),
+                  partial(np.subtract, self.flat, step, out=self.flat)]
+        self.forward_plan = tuple(forward)
+        self.backward_plan = tuple(backward + update)
+        self.step_plan = tuple(forward + backward + update)
+
+    def forward(self) -> np.ndarray:
+        """Run the forward pass; return the output buffer ``AL``."""
+        for call in self.forward_plan:
+            call()
+        return self.AL
+
+    def backward_and_update(self) -> None:
+        """Finish the step whose forward pass :meth:`forward` just ran."""
+        for call in self.backward_plan:
+            call()
+
+    def run(self, iterations: int) -> None:
+        """Do ``iterations`` full gradient-descent steps."""
+        plan = self.step_plan
+        for _ in range(iterations):
+            for call in plan:
+                call()
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """A copy of the current parameters as ``{"W1": ..., "b1": ...}``."""
+        return {name: view.copy()
+                for name, view in zip(self._names, self._views, strict=True)}

@@ -1,0 +1,191 @@
+"""The fast training engine against two independent implementations.
+
+1. ``bench.classic``: the plain textbook loop (dict parameters, caches, the cost
+   at every iteration), the speed baseline of ``bench/``.
+2. ``_reference_train`` below: a copy of the algorithm ``train`` had before the
+   engine (commit a02d8d4). The engine promises the *same* floating-point
+   operations, so on one machine the results must be bitwise equal, which is
+   what keeps the chapters' printed numbers (verified by nbval) unchanged.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.classic import model as classic_model
+from course_utils import (
+    accuracy,
+    backward_propagation,
+    forward_propagation,
+    initialize_parameters,
+    train,
+)
+from course_utils.network import _nansum_cost
+
+RELATIVE = 1e-10
+# Zero initialization keeps every weight at exactly 0; only b3 moves, by the
+# rounding error of sum(sigmoid(b3) - Y) with half the labels 1 (about 1e-16
+# over a run). That is noise around 0: its relative difference between two
+# correct implementations that round differently can be anything, so values
+# below this absolute floor count as equal.
+ZERO_FLOOR = 1e-12
+
+
+def _reference_train(X, Y, initialization="he", learning_rate=0.01,
+                     num_iterations=15000, seed=3, layers_dims=(2, 10, 5, 1),
+                     record_every=1000):
+    """``train`` as it was before the engine, operation for operation."""
+    parameters = initialize_parameters(initialization, layers_dims, seed=seed)
+
+    def forward(parameters):
+        n_layers = len(parameters) // 2
+        caches = []
+        A = X
+        for layer in range(1, n_layers + 1):
+            Z = np.dot(parameters[f"W{layer}"], A) + parameters[f"b{layer}"]
+            if layer == n_layers:
+                with np.errstate(over="ignore"):
+                    A_next = 1 / (1 + np.exp(-Z))
+            else:
+                A_next = np.maximum(0, Z)
+            caches.append((A, Z, A_next))
+            A = A_next
+        return A, caches
+
+    costs = []
+    m = Y.shape[1]
+    for iteration in range(num_iterations):
+        AL, caches = forward(parameters)
+        if iteration % record_every == 0:
+            costs.append((iteration, _nansum_cost(AL, Y)))
+        grads = {}
+        dZ = 1.0 / m * (AL - Y)
+        for layer in range(len(caches), 0, -1):
+            A_prev = caches[layer - 1][0]
+            grads[f"dW{layer}"] = np.dot(dZ, A_prev.T)
+            grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True)
+            if layer > 1:
+                dA_prev = np.dot(parameters[f"W{layer}"].T, dZ)
+                dZ = np.multiply(dA_prev, np.int64(A_prev > 0))
+        for name, value in parameters.items():
+            value -= learning_rate * grads[f"d{name}"]
+    AL, _ = forward(parameters)
+    return parameters, costs, _nansum_cost(AL, Y)
+
+
+def _assert_bitwise(result, reference):
+    parameters, costs, final_cost = reference
+    assert result.parameters.keys() == parameters.keys()
+    for name, value in parameters.items():
+        assert result.parameters[name].tobytes() == value.tobytes(), name
+    assert result.costs == costs
+    assert np.float64(result.final_cost).tobytes() == \
+        np.float64(final_cost).tobytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["zeros", "random", "he"])
+def test_canonical_runs_are_bitwise_those_of_the_previous_train(
+        name, canonical_runs, dataset):
+    # Bitwise even for the chaotic large-random run: same operations, same
+    # machine, so the last bits cannot drift apart.
+    X_train, Y_train, _, _ = dataset
+    _assert_bitwise(canonical_runs[name],
+                    _reference_train(X_train, Y_train, initialization=name))
+
+
+@pytest.mark.parametrize(("layers_dims", "num_iterations", "record_every"), [
+    ((2, 8, 6, 4, 1), 700, 300),   # deeper; the last block is shorter
+    ((2, 1), 5, 1),                # no hidden layer, every cost recorded
+    ((2, 30, 1), 250, 1000),       # fewer iterations than record_every
+])
+def test_other_shapes_are_bitwise_those_of_the_previous_train(
+        dataset, layers_dims, num_iterations, record_every):
+    X_train, Y_train, _, _ = dataset
+    options = dict(initialization="he", num_iterations=num_iterations,
+                   layers_dims=layers_dims, record_every=record_every,
+                   learning_rate=0.05, seed=11)
+    _assert_bitwise(train(X_train, Y_train, **options),
+                    _reference_train(X_train, Y_train, **options))
+
+
+def _assert_close_to_classic(result, classic, floor=0.0):
+    parameters, costs, final_cost = classic
+    assert [i for i, _ in result.costs] == [i for i, _ in costs]
+    np.testing.assert_allclose([c for _, c in result.costs], [c for _, c in costs],
+                               rtol=RELATIVE, atol=0)
+    assert result.final_cost == pytest.approx(final_cost, rel=RELATIVE)
+    for name, value in parameters.items():
+        np.testing.assert_allclose(result.parameters[name], value, rtol=RELATIVE,
+                                   atol=floor, err_msg=name)
+
+
+@pytest.mark.slow
+def test_he_run_agrees_with_the_classic_loop(canonical_runs, dataset):
+    X_train, Y_train, _, _ = dataset
+    classic = classic_model(X_train, Y_train, initialization="he")
+    _assert_close_to_classic(canonical_runs["he"], classic)
+
+
+@pytest.mark.slow
+def test_zeros_run_agrees_with_the_classic_loop(canonical_runs, dataset):
+    X_train, Y_train, _, _ = dataset
+    classic = classic_model(X_train, Y_train, initialization="zeros")
+    _assert_close_to_classic(canonical_runs["zeros"], classic, floor=ZERO_FLOOR)
+    assert not any(canonical_runs["zeros"].parameters[f"W{layer}"].any()
+                   for layer in (1, 2, 3))
+
+
+@pytest.mark.slow
+def test_large_random_run_agrees_with_the_classic_loop_in_outcome(
+        canonical_runs, dataset):
+    # Chaotic: a difference in the last bit of any operation grows to the 3rd
+    # digit of the cost over 15000 steps, so two correct implementations that
+    # round differently agree only in outcome: the same accuracy and a cost of
+    # the same magnitude (iteration 0 is inf in both).
+    X_train, Y_train, X_test, Y_test = dataset
+    parameters, costs, final_cost = classic_model(X_train, Y_train,
+                                                  initialization="random")
+    run = canonical_runs["random"]
+    assert run.costs[0][1] == costs[0][1] == math.inf
+    assert run.final_cost == pytest.approx(final_cost, rel=1e-2)
+    for X, Y in ((X_train, Y_train), (X_test, Y_test)):
+        assert accuracy(X, Y, run.parameters) == pytest.approx(
+            accuracy(X, Y, parameters), abs=0.02)
+
+
+def test_tanh_run_agrees_with_the_classic_loop(dataset):
+    X_train, Y_train, _, _ = dataset
+    result = train(X_train, Y_train, initialization="he", num_iterations=2000,
+                   hidden_activation="tanh")
+    classic = classic_model(X_train, Y_train, initialization="he",
+                            num_iterations=2000, hidden="tanh")
+    _assert_close_to_classic(result, classic)
+    relu = train(X_train, Y_train, initialization="he", num_iterations=2000)
+    # The activation is really used: tanh starts from a different cost.
+    assert relu.costs[0][1] != pytest.approx(result.costs[0][1], rel=1e-3)
+
+
+def test_train_does_not_share_memory_between_results(dataset):
+    X_train, Y_train, _, _ = dataset
+    parameters = train(X_train, Y_train, num_iterations=3).parameters
+    for name, value in parameters.items():
+        assert value.flags.c_contiguous and value.flags.owndata, name
+
+
+@pytest.mark.parametrize("call", ["forward", "backward", "train"])
+@pytest.mark.parametrize(("value", "error"), [("sigmoidal", ValueError),
+                                              (None, TypeError)])
+def test_unknown_hidden_activation_is_rejected(dataset, call, value, error):
+    X_train, Y_train, _, _ = dataset
+    parameters = initialize_parameters("he", [2, 3, 1])
+    with pytest.raises(error, match="hidden_activation"):
+        if call == "forward":
+            forward_propagation(X_train, parameters, hidden_activation=value)
+        elif call == "backward":
+            _, caches = forward_propagation(X_train, parameters)
+            backward_propagation(Y_train, parameters, caches,
+                                 hidden_activation=value)
+        else:
+            train(X_train, Y_train, num_iterations=1, hidden_activation=value)
