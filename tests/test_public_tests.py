@@ -21,18 +21,76 @@ def test_correct_initializers_pass(check, kind, capsys):
     assert capsys.readouterr().out == "All tests passed.\n"
 
 
-def test_reseeding_every_layer_is_caught():
-    def reseeded(layers_dims):
+def _initializer(scale_of, reseed=False, dtype=float, global_draws=False,
+                 bias=0.0):
+    """A student's initializer, right or with one of the usual mistakes."""
+    def initialize(layers_dims):
+        rng = np.random.RandomState(3)
         parameters = {}
         for layer in range(1, len(layers_dims)):
-            rng = np.random.RandomState(3)
-            shape = (layers_dims[layer], layers_dims[layer - 1])
-            parameters[f"W{layer}"] = rng.randn(*shape) * 10
-            parameters[f"b{layer}"] = np.zeros((layers_dims[layer], 1))
+            if reseed:
+                rng = np.random.RandomState(3)
+            n_out, n_in = layers_dims[layer], layers_dims[layer - 1]
+            draws = np.random.randn(n_out, n_in) if global_draws \
+                else rng.randn(n_out, n_in)
+            parameters[f"W{layer}"] = (draws * scale_of(layer, n_out, n_in)
+                                       ).astype(dtype)
+            parameters[f"b{layer}"] = np.full((n_out, 1), bias)
         return parameters
+    return initialize
 
-    with pytest.raises(AssertionError, match="W2 has the right shape but the wrong"):
-        public_tests.check_initialize_parameters_random(reseeded)
+
+HE = public_tests.check_initialize_parameters_he
+RANDOM = public_tests.check_initialize_parameters_random
+
+
+@pytest.mark.parametrize(("check", "student", "message"), [
+    (RANDOM, _initializer(lambda layer, o, i: 10, reseed=True),
+     "create the generator once"),
+    (HE, _initializer(lambda layer, o, i: np.sqrt(2 / i), reseed=True),
+     "create the generator once"),
+    (HE, _initializer(lambda layer, o, i: np.sqrt(1 / i)), r"LeCun's factor"),
+    (HE, _initializer(lambda layer, o, i: np.sqrt(2 / o)),
+     "number of units instead of inputs"),
+    (HE, _initializer(lambda layer, o, i: 1.0), "scaled by no scale at all"),
+    (HE, _initializer(lambda layer, o, i: 2 / i), "without the square root"),
+    # Scaling only from layer 2 on passes with 2 inputs (sqrt(2/2) = 1) but
+    # not with 3.
+    (HE, _initializer(lambda layer, o, i: np.sqrt(2 / i) if layer > 1 else 1.0),
+     r"W1 has the right shape but the wrong values\. .*np\.sqrt\(2 / n_prev\)"),
+    (HE, _initializer(lambda layer, o, i: np.sqrt(2 / i), dtype=np.float32),
+     "should be float64"),
+    (RANDOM, _initializer(lambda layer, o, i: 10, global_draws=True),
+     "global random state"),
+    (HE, _initializer(lambda layer, o, i: 7.0, bias=0.1), "b1 should start at zero"),
+])
+def test_each_usual_mistake_gets_its_hint(check, student, message):
+    with pytest.raises(AssertionError, match=message):
+        check(student)
+
+
+def test_seeding_the_global_generator_inside_the_function_is_accepted(capsys):
+    # The original assignment's style: same numbers, so the grader accepts it.
+    def seeded_globally(layers_dims):
+        np.random.seed(3)
+        return {name: value for layer in range(1, len(layers_dims))
+                for name, value in ((f"W{layer}", np.random.randn(
+                    layers_dims[layer], layers_dims[layer - 1]) * 10),
+                    (f"b{layer}", np.zeros((layers_dims[layer], 1))))}
+
+    state = np.random.get_state()
+    RANDOM(seeded_globally)
+    assert capsys.readouterr().out == "All tests passed.\n"
+    np.random.set_state(state)
+
+
+def test_self_checks_leave_the_global_random_state_alone():
+    state = np.random.get_state()
+    with pytest.raises(AssertionError):
+        RANDOM(_initializer(lambda layer, o, i: 10, reseed=True))
+    after = np.random.get_state()
+    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+               for a, b in zip(state, after, strict=True))
 
 
 def test_transposed_weights_are_caught():
