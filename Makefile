@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_PARALLEL := -n 2 --dist loadscope
 
-.PHONY: book lab test test-fast execute lint constraints chromium clean
+.PHONY: book lab test test-fast execute lint constraints chromium check-kernels clean
 
 ## book: set up, build the website and open it in a browser
 book: $(STAMP)
@@ -45,15 +45,22 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## chromium: the browser tests drive the system's chromium (Debian: apt install)
+## chromium: the browser tests drive a system Chromium (chromium, chromium-browser
+## or google-chrome); on Debian/Ubuntu as root it is installed with apt
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || command -v google-chrome >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; \
 	  else \
-	    echo "The browser tests need chromium: sudo apt-get install chromium"; exit 1; \
+	    echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
 	  fi; }
+
+## check-kernels: re-run every chapter under each OpenBLAS kernel and numpy SIMD
+## level this CPU runs, and report any cell whose output differs (for authors)
+check-kernels: $(STAMP)
+	$(BIN)/python bench/check_kernels.py
 
 clean:
 	rm -rf _build tests/artifacts
