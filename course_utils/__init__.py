@@ -22,6 +22,7 @@ from course_utils.network import (
     forward_propagation,
     predict,
     train,
+    train_seeds,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "predict",
     "register_initializer",
     "train",
+    "train_seeds",
 ]
