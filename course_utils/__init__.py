@@ -25,6 +25,7 @@ from course_utils.network import (
     forward_propagation,
     predict,
     train,
+    train_seeds,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "register_initializer",
     "register_network_initializer",
     "train",
+    "train_seeds",
 ]

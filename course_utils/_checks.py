@@ -83,6 +83,18 @@ def check_seed(seed: object, name: str = "seed") -> int:
     return int(seed)
 
 
+def check_seeds(seeds: object, name: str = "seeds") -> list[int]:
+    """Return ``seeds`` as a non-empty list of valid seeds (repeats allowed)."""
+    if isinstance(seeds, (str, bytes)) or np.ndim(seeds) != 1:
+        raise TypeError(f"{name} must be a sequence of ints such as [1, 2, 3]; "
+                        f"got {seeds!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError(f"{name} must hold at least one seed; got an empty "
+                         "sequence")
+    return [check_seed(seed, f"{name}[{index}]") for index, seed in enumerate(seeds)]
+
+
 def check_non_negative_float(value: object, name: str) -> float:
     """Return ``value`` as a float if it is a finite number >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -44,6 +44,9 @@ class Activation:
     forward: Callable[[np.ndarray, np.ndarray], object]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], object]
     scratch_dtype: type
+    # A pre-activation whose activation is exactly 1.0 (used by the batched
+    # engine for a constant unit that carries the next layer's bias).
+    input_for_one: float
 
 
 def _relu_forward(Z: np.ndarray, out: np.ndarray) -> None:
@@ -69,8 +72,9 @@ def _tanh_backward(dA: np.ndarray, A: np.ndarray, scratch: np.ndarray) -> None:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation("relu", _relu_forward, _relu_backward, np.bool_),
-    "tanh": Activation("tanh", _tanh_forward, _tanh_backward, np.float64),
+    "relu": Activation("relu", _relu_forward, _relu_backward, np.bool_, 1.0),
+    # tanh(40) rounds to exactly 1.0 (1 - tanh(40) is about 4e-35).
+    "tanh": Activation("tanh", _tanh_forward, _tanh_backward, np.float64, 40.0),
 }
 
 
@@ -195,3 +199,142 @@ class Network:
         """A copy of the current parameters as ``{"W1": ..., "b1": ...}``."""
         return {name: view.copy()
                 for name, view in zip(self._names, self._views, strict=True)}
+
+
+def _float_mask_relu_backward(dA: np.ndarray, A: np.ndarray,
+                              mask: np.ndarray) -> None:
+    # The batched engine need not be bitwise: a float 0/1 mask avoids the slow
+    # bool-to-float cast inside the multiplication.
+    np.greater(A, 0, out=mask)
+    np.multiply(dA, mask, out=dA)
+
+
+# The batched engine's variants, where they differ from the exact ones.
+_BATCHED_BACKWARD = {"relu": (_float_mask_relu_backward, np.float64)}
+
+
+class Batch:
+    """Buffers and step plan for training one network per seed at once.
+
+    ``stacked`` holds one parameter dict per network (all the same shapes).
+    Layer ``l`` of all ``S`` networks is one array of shape
+    ``(S, rows, n_{l-1} + 2)``: the weights, then the bias as the column that
+    multiplies a constant unit. Every hidden layer has one extra, constant
+    unit (incoming weights 0, bias chosen so that its activation is exactly
+    1.0, never updated) that feeds the next layer's bias; the input gets a row
+    of ones. So ``W A + b`` is a single matrix product and so are ``dW`` and
+    ``db`` together, with no bias passes and no strided copies. The first
+    layer's input ``X`` is shared, so its forward and weight-gradient products
+    are single products over all ``S * rows`` rows; deeper layers use
+    ``numpy.matmul`` on the stacks. Results equal separate runs up to rounding
+    (the bias enters the sums in another order), not bitwise.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray,
+                 stacked: list[Mapping[str, np.ndarray]], activation: Activation,
+                 learning_rate: float) -> None:
+        S = len(stacked)
+        n_layers = len(stacked[0]) // 2
+        sizes = [X.shape[0]] + [stacked[0][f"W{layer}"].shape[0]
+                                for layer in range(1, n_layers + 1)]
+        m = X.shape[1]
+        self.S, self.m, self.sizes, self.Y = S, m, sizes, Y
+        # Units per layer including the constant one (none in the output layer).
+        units = [size + 1 for size in sizes[:-1]] + [sizes[-1]]
+        shapes = [(S * units[layer], units[layer - 1])
+                  for layer in range(1, n_layers + 1)]
+        self.flat, joined = _flat_views(shapes)
+        grad_flat, grad_joined = _flat_views(shapes)
+        # Per-parameter learning rates, laid out like the parameters.
+        rates, rate_joined = _flat_views(shapes)
+        Ws = [view.reshape(S, units[layer], units[layer - 1])
+              for layer, view in enumerate(joined, start=1)]
+        dWs = [view.reshape(W.shape) for view, W in zip(grad_joined, Ws, strict=True)]
+        rate_views = [view.reshape(W.shape) for view, W in zip(rate_joined, Ws,
+                                                                strict=True)]
+        for layer, (W, rate) in enumerate(zip(Ws, rate_views, strict=True),
+                                          start=1):
+            n_out = sizes[layer]
+            for s, parameters in enumerate(stacked):
+                W[s, :n_out, :-1] = parameters[f"W{layer}"]
+                W[s, :n_out, -1:] = parameters[f"b{layer}"]
+            # Only the real units learn; the constant unit's row stays fixed.
+            rate[:, :n_out, :] = learning_rate
+            if layer < n_layers:
+                W[:, n_out, -1] = activation.input_for_one
+        self.Ws, self.sizes = Ws, sizes
+        X_ones = np.ones((units[0], m))
+        X_ones[:-1] = X
+        Zs = [np.empty((S, rows, m)) for rows in units[1:]]
+        As = [np.empty((S, rows, m)) for rows in units[1:]]
+        self.AL = As[-1]
+        backward_fn, scratch_dtype = _BATCHED_BACKWARD.get(
+            activation.name, (activation.backward, activation.scratch_dtype))
+
+        forward: list[Callable[[], object]] = []
+        for index in range(n_layers):
+            if index == 0:
+                forward.append(partial(np.dot, joined[0], X_ones,
+                                       out=Zs[0].reshape(S * units[1], m)))
+            else:
+                forward.append(partial(np.matmul, Ws[index], As[index - 1],
+                                       out=Zs[index]))
+            if index == n_layers - 1:
+                forward.append(partial(sigmoid_into, Zs[index], As[index]))
+            else:
+                forward.append(partial(activation.forward, Zs[index], As[index]))
+        plan = list(forward)
+        dZ = Zs[-1]  # the pre-activations are not needed after the forward pass
+        plan.append(partial(np.subtract, As[-1], Y, out=dZ))
+        plan.append(partial(np.multiply, 1.0 / m, dZ, out=dZ))
+        for index in range(n_layers - 1, 0, -1):
+            plan.append(partial(np.matmul, dZ, As[index - 1].transpose(0, 2, 1),
+                                out=dWs[index]))
+            dA = Zs[index - 1]
+            W_T = Ws[index].transpose(0, 2, 1)
+            if Ws[index].shape[1] == 1:
+                # An outer product per network: a broadcast multiplication is
+                # one pass, where matmul would make one BLAS call per network.
+                plan.append(partial(np.multiply, W_T, dZ, out=dA))
+            else:
+                plan.append(partial(np.matmul, W_T, dZ, out=dA))
+            plan.append(partial(backward_fn, dA, As[index - 1],
+                                np.empty(dA.shape, scratch_dtype)))
+            dZ = dA
+        plan.append(partial(np.dot, dZ.reshape(S * units[1], m), X_ones.T,
+                            out=grad_joined[0]))
+        step = np.empty_like(self.flat)
+        plan.append(partial(np.multiply, rates, grad_flat, out=step))
+        plan.append(partial(np.subtract, self.flat, step, out=self.flat))
+        self.forward_plan = tuple(forward)
+        self.step_plan = tuple(plan)
+
+    def forward(self) -> np.ndarray:
+        """Run the forward pass; return the outputs, shape ``(S, 1, m)``."""
+        for call in self.forward_plan:
+            call()
+        return self.AL
+
+    def run(self, iterations: int) -> None:
+        """Do ``iterations`` full gradient-descent steps of every network."""
+        plan = self.step_plan
+        for _ in range(iterations):
+            for call in plan:
+                call()
+
+    def costs(self) -> np.ndarray:
+        """The cross-entropy of every network, as ``_nansum_cost`` computes it."""
+        AL, Y = self.forward(), self.Y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logprobs = (np.multiply(-np.log(AL), Y)
+                        + np.multiply(-np.log(1 - AL), 1 - Y))
+        return 1.0 / self.m * np.nansum(logprobs, axis=(1, 2))
+
+    def parameters(self, s: int) -> dict[str, np.ndarray]:
+        """A copy of network ``s``'s parameters as ``{"W1": ..., "b1": ...}``."""
+        out = {}
+        for layer, W in enumerate(self.Ws, start=1):
+            n_out = self.sizes[layer]
+            out[f"W{layer}"] = W[s, :n_out, :-1].copy()
+            out[f"b{layer}"] = W[s, :n_out, -1:].copy()
+        return out

@@ -20,6 +20,7 @@ from course_utils import (
     forward_propagation,
     initialize_parameters,
     train,
+    train_seeds,
 )
 from course_utils.network import _nansum_cost
 
@@ -189,3 +190,113 @@ def test_unknown_hidden_activation_is_rejected(dataset, call, value, error):
                                  hidden_activation=value)
         else:
             train(X_train, Y_train, num_iterations=1, hidden_activation=value)
+
+
+# --- train_seeds: many networks at once ------------------------------------
+
+SEEDS_RELATIVE = 1e-9
+
+
+def _assert_close_to_train(result, single, floor=0.0):
+    assert [i for i, _ in result.costs] == [i for i, _ in single.costs]
+    np.testing.assert_allclose([c for _, c in result.costs],
+                               [c for _, c in single.costs],
+                               rtol=SEEDS_RELATIVE, atol=0)
+    assert result.final_cost == pytest.approx(single.final_cost,
+                                              rel=SEEDS_RELATIVE)
+    assert result.parameters.keys() == single.parameters.keys()
+    for name, value in single.parameters.items():
+        np.testing.assert_allclose(result.parameters[name], value,
+                                   rtol=SEEDS_RELATIVE, atol=floor, err_msg=name)
+
+
+@pytest.mark.slow
+def test_train_seeds_reproduces_the_canonical_he_run(canonical_runs, dataset):
+    X_train, Y_train, _, _ = dataset
+    results = train_seeds(X_train, Y_train, initialization="he", seeds=[3, 1])
+    _assert_close_to_train(results[0], canonical_runs["he"])
+    assert results[0].initialization == "he"
+
+
+@pytest.mark.parametrize("hidden_activation", ["relu", "tanh"])
+@pytest.mark.parametrize(("name", "floor"), [("he", 0.0), ("zeros", ZERO_FLOOR)])
+@pytest.mark.parametrize("layers_dims", [(2, 10, 5, 1), (2, 6, 5, 4, 1), (2, 1)])
+def test_train_seeds_equals_separate_train_calls(dataset, name, floor,
+                                                 hidden_activation, layers_dims):
+    X_train, Y_train, _, _ = dataset
+    seeds = [0, 3, 17, 2**32 - 1]
+    options = dict(initialization=name, num_iterations=1500, record_every=400,
+                   layers_dims=layers_dims, hidden_activation=hidden_activation)
+    results = train_seeds(X_train, Y_train, seeds=seeds, **options)
+    assert len(results) == len(seeds)
+    for seed, result in zip(seeds, results, strict=True):
+        _assert_close_to_train(result, train(X_train, Y_train, seed=seed, **options),
+                               floor)
+
+
+def test_train_seeds_large_random_runs_agree_in_outcome(dataset):
+    # Chaotic (see above): compared by accuracy and cost magnitude only.
+    X_train, Y_train, _, _ = dataset
+    seeds = [3, 4, 5]
+    results = train_seeds(X_train, Y_train, initialization="random", seeds=seeds,
+                          num_iterations=3000)
+    for seed, result in zip(seeds, results, strict=True):
+        single = train(X_train, Y_train, initialization="random", seed=seed,
+                       num_iterations=3000)
+        assert (result.costs[0][1] == math.inf) == (single.costs[0][1] == math.inf)
+        assert result.final_cost == pytest.approx(single.final_cost, rel=0.2)
+        assert accuracy(X_train, Y_train, result.parameters) == pytest.approx(
+            accuracy(X_train, Y_train, single.parameters), abs=0.03)
+
+
+def test_train_seeds_does_not_depend_on_threads_or_grouping(dataset):
+    X_train, Y_train, _, _ = dataset
+    seeds = [*range(40), 7]  # 41 networks: three stacks; 7 twice
+    one = train_seeds(X_train, Y_train, seeds=seeds, num_iterations=200, workers=1)
+    two = train_seeds(X_train, Y_train, seeds=seeds, num_iterations=200, workers=2)
+    for first, second in zip(one, two, strict=True):
+        _assert_close_to_train(first, second)
+    _assert_close_to_train(one[-1], one[7])
+
+
+def test_train_seeds_prints_each_seeds_costs(dataset, capsys):
+    X_train, Y_train, _, _ = dataset
+    train_seeds(X_train, Y_train, seeds=[5, 6], num_iterations=3, record_every=2,
+                print_cost=True, print_digits=3)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Seed 5:" and lines[3] == "Seed 6:"
+    assert [line.split(":")[0] for line in lines[1:3]] == [
+        "Cost after iteration 0", "Cost after iteration 2"]
+
+
+@pytest.mark.parametrize(("changes", "error", "message"), [
+    ({"seeds": []}, ValueError, r"seeds must hold at least one seed"),
+    ({"seeds": [1, 2.5]}, TypeError, r"seeds\[1\] must be an int"),
+    ({"seeds": [1, -1]}, ValueError, r"seeds\[1\] must be between 0"),
+    ({"seeds": "123"}, TypeError, r"seeds must be a sequence of ints"),
+    ({"seeds": 3}, TypeError, r"seeds must be a sequence of ints"),
+    ({"initialization": {"W1": np.zeros((1, 2)), "b1": np.zeros((1, 1))}},
+     TypeError, r"initialization must be an initializer name"),
+    ({"initialization": "glorious"}, ValueError, r"unknown initialization"),
+    ({"workers": 0}, ValueError, r"workers must be a positive int"),
+    ({"hidden_activation": "sigmoidal"}, ValueError, r"hidden_activation"),
+    ({"num_iterations": 0}, ValueError, r"num_iterations must be a positive int"),
+    ({"learning_rate": -1.0}, ValueError, r"learning_rate must be a finite"),
+    ({"record_every": 0}, ValueError, r"record_every must be a positive int"),
+    ({"layers_dims": [3, 4, 1]}, ValueError, r"X has 2 features .* expects 3"),
+    ({"Y": np.array([[0, 1]])}, ValueError, r"Y has 2 examples but X has 300"),
+])
+def test_train_seeds_rejects_bad_input(dataset, changes, error, message):
+    X_train, Y_train, _, _ = dataset
+    arguments = dict(X=X_train, Y=Y_train, seeds=[1, 2], num_iterations=2)
+    arguments.update(changes)
+    with pytest.raises(error, match=message):
+        train_seeds(**arguments)
+
+
+def test_train_seeds_accepts_a_numpy_array_of_seeds(dataset):
+    X_train, Y_train, _, _ = dataset
+    results = train_seeds(X_train, Y_train, seeds=np.array([4, 5]),
+                          num_iterations=2)
+    _assert_close_to_train(results[1],
+                           train(X_train, Y_train, seed=5, num_iterations=2))
