@@ -45,6 +45,7 @@ from pathlib import Path
 
 import course_utils
 from course_utils.grading.boundary import BoundaryError, clean_text, parse_event
+from course_utils.grading.sandbox_memory import memory_group, remove_group
 from course_utils.grading.sandbox_users import SandboxUser, claim_user, sweep
 
 INTERNAL_LIB = "/grader/lib"
@@ -172,13 +173,27 @@ class Sandbox:
         self.lib = Path(course_utils.__file__).resolve().parent
         self._users: queue.Queue[SandboxUser | None] = queue.Queue()
         self._retired: list[SandboxUser] = []
+        self._memory_groups: dict[int, Path | None] = {}
         if self.mode == "root":
             _check_world_readable(self.lib)
             for _ in range(slots):
-                self._users.put(claim_user())
+                self._users.put(self._claim())
         else:
             for _ in range(slots):
                 self._users.put(None)
+
+    @property
+    def memory_bound(self) -> str:
+        """``cgroup`` if all processes of a sandbox share one memory limit, else
+        ``per process``."""
+        groups = self._memory_groups.values()
+        return "cgroup" if groups and all(groups) else "per process"
+
+    def _claim(self) -> SandboxUser:
+        user = claim_user()
+        self._memory_groups[user.uid] = memory_group(
+            user.uid, self.limits.memory_mb * 2**20)
+        return user
 
     @property
     def warning(self) -> str | None:
@@ -196,6 +211,7 @@ class Sandbox:
         while not self._users.empty():
             user = self._users.get_nowait()
             if user is not None and sweep(user.uid):
+                remove_group(self._memory_groups.get(user.uid))
                 user.release()
 
     def check(self) -> None:
@@ -230,7 +246,7 @@ class Sandbox:
         finally:
             if user is not None and not sweep(user.uid):
                 self._retired.append(user)  # never reused while processes remain
-                user = claim_user()
+                user = self._claim()
             self._users.put(user)
 
     def _run_with(self, user: SandboxUser | None, cells: list[dict],
@@ -311,7 +327,9 @@ class Sandbox:
             return ([*guard, "prlimit", *limits, "--", *python,
                      str(self.lib / "grading/runner.py"), *fds], None)
         uid = user.uid if user is not None else None
+        group = self._memory_groups.get(uid) if uid is not None else None
         config = {
+            "cgroup_procs": str(group / "cgroup.procs") if group else None,
             "root": _root_mount_point(self.python_paths),
             "system_paths": [path for path in SYSTEM_PATHS if os.path.lexists(path)],
             "binds": [*[(path, path, False) for path in self.python_paths],

@@ -218,6 +218,10 @@ def main() -> None:
         config = json.loads(handle.read())
     status_fd = config["status_fd"]
     try:
+        if config.get("cgroup_procs"):
+            # Joined before anything else starts: every later process is counted.
+            with open(config["cgroup_procs"], "w") as handle:
+                handle.write("0")
         root = build_root(config)
         os.chroot(root)
         os.chdir(config["workdir"])
