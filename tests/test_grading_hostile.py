@@ -12,6 +12,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -44,7 +45,7 @@ import os, sys
 def _say(line):
     try:
         fd = int(sys.argv[2])  # the runner's events pipe
-    except ValueError:  # the grader before issue 8 named a job file instead
+    except (IndexError, ValueError):  # before issue 8: a job file instead
         import json
         fd = json.load(open(sys.argv[1]))["events_fd"]
     os.write(fd, line + b"\\n")
@@ -141,7 +142,9 @@ def build_hostile_class(folder: Path) -> dict[str, tuple]:
     expected["setsid_thread"] = ("graded", 7, all_pass)
 
     # 4. Forking to the process limit and staying, beside correct submissions.
-    fork_bomb = ("import os, time\nwhile True:\n    try:\n        pid = os.fork()\n"
+    # setsid() first: before issue 8 this left the tree alive after the timeout.
+    fork_bomb = ("import os, time\nos.setsid()\n"
+                 "while True:\n    try:\n        pid = os.fork()\n"
                  "    except OSError:\n        break\n    if pid == 0:\n"
                  "        time.sleep(600)\n        os._exit(0)\ntime.sleep(600)\n")
     write_submission(folder / "fork_limit",
@@ -289,6 +292,9 @@ def test_feedback_cannot_be_forged_nor_carry_hidden_arguments(hostile_class,
                         f"## {ZEROS}: 2 / 2 points (passed)",
                         f"## {RANDOM}: 2 / 2 points (passed)",
                         f"## {HE}: 0 / 3 points (error)"]
+    items = [line for line in feedback.split("\n") if line.startswith("- ")]
+    assert len(items) == 9  # one per hidden check, none added
+    assert all(re.fullmatch(r"- hidden check [123]: [\w ]+", item) for item in items)
     assert "LEAK" not in feedback and "Leak" not in feedback
     assert "raised" in feedback
 
