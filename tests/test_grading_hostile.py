@@ -39,7 +39,7 @@ ISOLATION = choose_isolation("auto")
 needs_root = pytest.mark.skipif(ISOLATION != "root",
                                 reason="per-sandbox users and limits need root")
 MARKER = "hx" + uuid.uuid4().hex[:10]  # a thread name (at most 15 characters)
-CORRECT = ("correct_a", "correct_b", "correct_c", "correct_d")
+CORRECT = ("a_correct", "g_correct", "o_correct", "z_correct")  # spread out
 EVENTS_PRELUDE = """
 import os, sys
 def _say(line):

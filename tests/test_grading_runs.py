@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,11 @@ import pytest
 from course_utils.grading.cli import main as course_grade
 from course_utils.grading.grader import GradingOptions, grade
 from course_utils.grading.sandbox import _can_use_user_namespaces
-from course_utils.grading.sandbox_users import FIRST_SANDBOX_UID, SANDBOX_UID_COUNT
+from course_utils.grading.sandbox_users import (
+    FIRST_SANDBOX_UID,
+    SANDBOX_UID_COUNT,
+    claim_address,
+)
 from tests.conftest import (
     GRADED_FUNCTIONS,
     SOURCE_DIR,
@@ -81,10 +86,22 @@ def _processes_with(marker: str) -> list[str]:
 
 
 def _sandbox_processes() -> list[int]:
-    """Processes running as one of the sandbox user ids."""
+    """Processes running as a sandbox user id that no grader claims any more.
+
+    (A grader in another test worker may be running sandboxes of its own.)
+    """
     return [pid for pid in _all_pids()
             if any(FIRST_SANDBOX_UID <= uid < FIRST_SANDBOX_UID + SANDBOX_UID_COUNT
-                   for uid in _uids(pid))]
+                   and _unclaimed(uid) for uid in _uids(pid))]
+
+
+def _unclaimed(uid: int) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(claim_address(uid))
+        except OSError:
+            return False
+    return True
 
 
 def _all_pids() -> list[int]:

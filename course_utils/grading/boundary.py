@@ -362,7 +362,7 @@ def read_submission(directory_fd: int, name: str) -> bytes:
     try:
         fd = os.open(name, flags, dir_fd=directory_fd)
     except OSError as error:
-        if stat.S_ISLNK(os.lstat(name, dir_fd=directory_fd).st_mode):
+        if _is_link(directory_fd, name):
             raise SymlinkError(f"{name} is a symbolic link") from None
         raise BoundaryError(f"{name} cannot be opened: {error.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
@@ -377,6 +377,13 @@ def read_submission(directory_fd: int, name: str) -> bytes:
         raise TooLargeError(f"{name} grew over the limit of {MAX_SUBMISSION_BYTES} "
                             "bytes while it was read")
     return data
+
+
+def _is_link(directory_fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=directory_fd).st_mode)
+    except OSError:
+        return False
 
 
 def parse_notebook(data: bytes) -> nbformat.NotebookNode:

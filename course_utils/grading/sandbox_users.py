@@ -55,6 +55,22 @@ class SandboxUser:
         self._claim.close()
 
 
+def claim_address(uid: int) -> str:
+    """The abstract Unix socket address whose binding claims ``uid``.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    uid : int
+
+    Returns
+    -------
+    str
+    """
+    return f"\0course-grade-sandbox-uid-{uid}"
+
+
 def _unused_by_system(uid: int) -> bool:
     try:
         pwd.getpwuid(uid)
@@ -85,7 +101,7 @@ def claim_user() -> SandboxUser:
             continue
         claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            claim.bind(f"\0course-grade-sandbox-uid-{uid}")
+            claim.bind(claim_address(uid))
         except OSError:
             claim.close()
             continue
