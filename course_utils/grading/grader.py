@@ -131,6 +131,10 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
             ThreadPoolExecutor(max_workers=options.jobs) as pool:
         if sandbox.warning:
             log(sandbox.warning)
+        elif sandbox.memory_bound != "cgroup":
+            log(f"note: no memory cgroup could be created; memory is limited per "
+                f"process only ({options.memory_mb} MB each, up to "
+                f"{limits.processes} processes per sandbox)")
         sandbox.check()
         context = _Context(submissions_dir, feedback_dir, expected, sandbox,
                            gradebook, options.regrade, log)
