@@ -209,12 +209,13 @@ def _connect():
 """)
     fake_done = solutions[ZEROS].replace(
         "def initialize_parameters_zeros",
-        "import json, os, sys\n"
-        "_fd = json.load(open(sys.argv[1]))['events_fd']\n"
+        "import os, sys\n"
+        "_fd = int(sys.argv[2])  # the runner's events pipe\n"
         "os.write(_fd, b'{\"event\": \"done\"}\\n')\n"
         "def initialize_parameters_zeros")
+    # The forged event ends only the cell it was sent from.
     add("fake_done", solutions | {ZEROS: fake_done},
-        {name: "error" for name in GRADED_FUNCTIONS})
+        {ZEROS: "error", RANDOM: "passed", HE: "passed"})
     add("malformed", None, "malformed")
     (folder / "malformed" / f"{ASSIGNMENT}.ipynb").write_text("{ this is not json")
     add("empty", None, "malformed")
@@ -326,7 +327,8 @@ def test_feedback_reports_checks_without_expected_values(graded_class):
     feedback_dir = graded_class["gradebook"].parent / "feedback"
     text = (feedback_dir / "raising" / f"{ASSIGNMENT}.md").read_text()
     assert text.startswith(f"# {ASSIGNMENT}: 4 / 7 points")
-    assert "raised ValueError: oops" in text
+    assert "raised ValueError" in text
+    assert "oops" not in text  # messages could carry hidden arguments out
     assert "hidden check 1: passed" in text
     looping = (feedback_dir / "looping" / f"{ASSIGNMENT}.md").read_text()
     assert "timed out" in looping

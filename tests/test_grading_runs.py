@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +18,17 @@ import pytest
 from course_utils.grading.cli import main as course_grade
 from course_utils.grading.grader import GradingOptions, grade
 from course_utils.grading.sandbox import _can_use_user_namespaces
-from tests.conftest import GRADED_FUNCTIONS, SOURCE_DIR, graded_cell, reference_sources
+from course_utils.grading.sandbox_users import (
+    FIRST_SANDBOX_UID,
+    SANDBOX_UID_COUNT,
+    claim_address,
+)
+from tests.conftest import (
+    GRADED_FUNCTIONS,
+    SOURCE_DIR,
+    graded_cell,
+    reference_sources,
+)
 from tests.conftest import write_submission as write
 
 COURSE_GRADE = [sys.executable, "-m", "course_utils.grading"]
@@ -73,13 +85,63 @@ def _processes_with(marker: str) -> list[str]:
     return alive
 
 
+def _sandbox_processes() -> list[int]:
+    """Processes running as a sandbox user id that no grader claims any more.
+
+    (A grader in another test worker may be running sandboxes of its own.)
+    """
+    return [pid for pid in _all_pids()
+            if any(FIRST_SANDBOX_UID <= uid < FIRST_SANDBOX_UID + SANDBOX_UID_COUNT
+                   and _unclaimed(uid) for uid in _uids(pid))]
+
+
+def _unclaimed(uid: int) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(claim_address(uid))
+        except OSError:
+            return False
+    return True
+
+
+def _all_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit()]
+
+
+def _uids(pid: int) -> list[int]:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return []
+    line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+    return [int(field) for field in line.split()[1:]]
+
+
+def _mount_points() -> set[str]:
+    return {line.split()[4] for line in
+            Path("/proc/self/mountinfo").read_text().splitlines()}
+
+
+def _wait_until_gone(marker: str) -> None:
+    """The kernel kills a sandbox's processes asynchronously: give it a moment."""
+    deadline = time.monotonic() + 10
+    while (_processes_with(marker) or _sandbox_processes()) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_killed_run_resumes_without_losing_or_duplicating_rows(tmp_path):
     marker = f"resume-test-sleeper-{uuid.uuid4().hex}"
     _small_class(tmp_path / "submissions", 9, marker)
     gradebook = tmp_path / "interrupted.sqlite"
     command = [*COURSE_GRADE, "grade", str(SOURCE_DIR), str(tmp_path / "submissions"),
                "--gradebook", str(gradebook), "--timeout", "2", "--jobs", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    temporary = tmp_path / "grader-tmp"
+    temporary.mkdir()
+    mounts_before = _mount_points()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                               env=os.environ | {"TMPDIR": str(temporary)})
     deadline = time.monotonic() + 120
     while _count_submissions(gradebook) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -87,8 +149,11 @@ def test_a_killed_run_resumes_without_losing_or_duplicating_rows(tmp_path):
     process.wait()
     recorded = _count_submissions(gradebook)
     assert 2 <= recorded < 9, "the run should have been cut off half-way"
-    time.sleep(1)
+    _wait_until_gone(marker)
     assert _processes_with(marker) == [], "sandboxed processes outlived the grader"
+    assert _sandbox_processes() == [], "a sandbox user's process outlived the grader"
+    assert list(temporary.iterdir()) == [], "the grader left temporary files"
+    assert _mount_points() <= mounts_before, "the grader left a mount"
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr

@@ -44,9 +44,6 @@ def _parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--isolation", default="auto",
                               choices=["auto", "root", "userns", "none"],
                               help="sandbox mode (default: the strongest available)")
-    grade_parser.add_argument("--sandbox-user", default="nobody",
-                              help="account that runs student code as root "
-                                   "(default nobody)")
 
     export_parser = commands.add_parser("export", help="write grades as CSV")
     export_parser.add_argument("--gradebook", required=True)
@@ -79,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             options = GradingOptions(
                 jobs=arguments.jobs, timeout=arguments.timeout,
                 regrade=arguments.regrade, isolation=arguments.isolation,
-                sandbox_user=arguments.sandbox_user, memory_mb=arguments.memory_mb)
+                memory_mb=arguments.memory_mb)
             graded = grade(arguments.source_dir, arguments.submissions_dir,
                            arguments.gradebook, arguments.feedback, options)
             print(f"graded {len(graded)} submission(s); gradebook: "

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS function_grades (
 );
 """
 CSV_COLUMNS = ("student", "assignment", "points", "max_points", "status")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class FunctionGrade:
     points: float
     max_points: float
     detail: str = ""
+    feedback: str = ""  # what the student may read; not stored
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class SubmissionGrade:
     submission_sha256: str
     source_sha256: str
     functions: tuple[FunctionGrade, ...]
+    feedback: str = ""  # what the student may read; not stored
 
     @property
     def points(self) -> float:
@@ -179,10 +182,28 @@ def export_csv(gradebook_path: str | Path, csv_path: str | Path) -> int:
     with open(csv_path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows((student, assignment, _number(points), _number(maximum),
-                          status) for student, assignment, points, maximum, status
-                         in rows)
+        writer.writerows((spreadsheet_safe(student), spreadsheet_safe(assignment),
+                          _number(points), _number(maximum), spreadsheet_safe(status))
+                         for student, assignment, points, maximum, status in rows)
     return len(rows)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a CSV cell that a spreadsheet shows as text, never as a formula.
+
+    Introduced in the chapter "Instructor guide". A cell that starts with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (OWASP's advice against CSV injection).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _number(value: float) -> str:

@@ -9,9 +9,9 @@ the instructor's reference solution returns for the same calls.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,12 +28,24 @@ from course_utils.grading.assignment import (
     find_assignments,
     load_assignment,
 )
+from course_utils.grading.boundary import (
+    BoundaryError,
+    SymlinkError,
+    TooLargeError,
+    clean_text,
+    markdown_text,
+    parse_notebook,
+    printable_name,
+    read_submission,
+)
 from course_utils.grading.gradebook import FunctionGrade, Gradebook, SubmissionGrade
 from course_utils.grading.sandbox import JobRun, Limits, Sandbox
-from course_utils.grading.values import MalformedValueError, compare, decode
+from course_utils.grading.values import compare
 
-MAX_SUBMISSION_BYTES = 20 * 2**20
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+RETRY_PREFIX = "retry:"  # a fingerprint that never matches: grade again next run
+_BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
+                                if isinstance(value, type)
+                                and issubclass(value, BaseException))
 
 
 @dataclass(frozen=True)
@@ -52,8 +64,6 @@ class GradingOptions:
         Grade again submissions already graded unchanged.
     isolation : str
         ``auto``, ``root``, ``userns`` or ``none`` (see :mod:`sandbox`).
-    sandbox_user : str
-        The account student code runs as when grading as root.
     memory_mb : int
         Address-space limit of the student process.
     """
@@ -62,7 +72,6 @@ class GradingOptions:
     timeout: float = 10.0
     regrade: bool = False
     isolation: str = "auto"
-    sandbox_user: str = "nobody"
     memory_mb: int = 2048
 
     def __post_init__(self) -> None:
@@ -113,36 +122,107 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
         raise FileNotFoundError(f"submissions_dir: {submissions_dir} is not a folder")
     gradebook_path = Path(gradebook_path)
     feedback_dir = Path(feedback_dir or gradebook_path.parent / "feedback")
-    students = sorted(entry.name for entry in submissions_dir.iterdir()
-                      if entry.is_dir() and not entry.name.startswith("."))
+    students = list_students(submissions_dir)
     expected = {assignment.name: reference_values(assignment, options)
                 for assignment in assignments}
     limits = Limits(timeout=float(options.timeout), memory_mb=options.memory_mb)
-    with Sandbox(options.isolation, options.sandbox_user, limits) as sandbox, \
+    with Sandbox(options.isolation, limits, slots=options.jobs) as sandbox, \
             Gradebook(gradebook_path) as gradebook, \
             ThreadPoolExecutor(max_workers=options.jobs) as pool:
         if sandbox.warning:
             log(sandbox.warning)
+        elif sandbox.memory_bound != "cgroup":
+            log(f"note: no memory cgroup could be created; memory is limited per "
+                f"process only ({options.memory_mb} MB each, up to "
+                f"{limits.processes} processes per sandbox)")
         sandbox.check()
-
-        def grade_and_record(student: str, assignment: Assignment
-                             ) -> SubmissionGrade | None:
-            grade_ = _grade_if_changed(student, assignment, submissions_dir,
-                                       expected[assignment.name], sandbox, gradebook,
-                                       options.regrade)
-            if grade_ is not None:
-                write_feedback(feedback_dir, grade_)
-                gradebook.record(grade_)
-                log(f"{student}/{assignment.name}: {_number(grade_.points)}/"
-                    f"{_number(grade_.max_points)} {grade_.status}")
-            else:
-                log(f"{student}/{assignment.name}: unchanged since graded, skipped")
-            return grade_
-
-        futures = [pool.submit(grade_and_record, student, assignment)
+        context = _Context(submissions_dir, feedback_dir, expected, sandbox,
+                           gradebook, options.regrade, log)
+        futures = [pool.submit(_grade_and_record, context, student, assignment)
                    for student in students for assignment in assignments]
         graded = [future.result() for future in futures]
     return [grade_ for grade_ in graded if grade_ is not None]
+
+
+@dataclass(frozen=True)
+class _Context:
+    submissions_dir: Path
+    feedback_dir: Path
+    expected: dict[str, list[object]]
+    sandbox: Sandbox
+    gradebook: Gradebook
+    regrade: bool
+    log: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Student:
+    """A folder of the submissions folder: its real name and a printable one.
+
+    Introduced in the chapter "Instructor guide".
+
+    Attributes
+    ----------
+    folder : str
+        The name on disk (may hold bytes that are not UTF-8).
+    name : str
+        What the gradebook, the feedback and the log show
+        (see :func:`boundary.printable_name`).
+    is_link : bool
+        The folder is a symbolic link (never followed).
+    """
+
+    folder: str
+    name: str
+    is_link: bool = False
+
+
+def list_students(submissions_dir: Path) -> list[Student]:
+    """Every student folder, symbolic links included (they get the status ``symlink``).
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    submissions_dir : Path
+
+    Returns
+    -------
+    list of Student
+        Sorted by printable name; names starting with ``.`` and plain files are
+        left out.
+    """
+    students = []
+    with os.scandir(submissions_dir) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink() or entry.is_dir(follow_symlinks=False):
+                students.append(Student(entry.name, printable_name(entry.name),
+                                        entry.is_symlink()))
+    return sorted(students, key=lambda student: student.name)
+
+
+def _grade_and_record(context: _Context, student: Student, assignment: Assignment
+                      ) -> SubmissionGrade | None:
+    """Grade one submission; whatever goes wrong becomes its own ``error`` row."""
+    try:
+        grade_ = _grade_if_changed(context, student, assignment)
+    except Exception as error:  # one submission must never end the run
+        grade_ = _ungraded(student.name, assignment, "error",
+                           f"the grader failed on this submission "
+                           f"({type(error).__name__}: {clean_text(error)})",
+                           RETRY_PREFIX + type(error).__name__,
+                           assignment.source_sha256)
+    if grade_ is None:
+        context.log(f"{student.name}/{assignment.name}: unchanged since graded, "
+                    "skipped")
+        return None
+    write_feedback(context.feedback_dir, grade_)
+    context.gradebook.record(grade_)
+    context.log(f"{student.name}/{assignment.name}: {_number(grade_.points)}/"
+                f"{_number(grade_.max_points)} {grade_.status}")
+    return grade_
 
 
 def reference_values(assignment: Assignment, options: GradingOptions) -> list[object]:
@@ -182,61 +262,79 @@ def reference_values(assignment: Assignment, options: GradingOptions) -> list[ob
             raise AssignmentError(f"{assignment.path.name}: the reference solution "
                                   f"fails its hidden test {case.function}"
                                   f"{case.args}: {result}")
-        values.append(decode(result["value"]))
+        values.append(result["value"])
     return values
 
 
-def _grade_if_changed(student: str, assignment: Assignment, submissions_dir: Path,
-                      expected: list[object], sandbox: Sandbox, gradebook: Gradebook,
-                      regrade: bool) -> SubmissionGrade | None:
+def _grade_if_changed(context: _Context, student: Student, assignment: Assignment
+                      ) -> SubmissionGrade | None:
     source_sha = assignment.source_sha256
-    student_dir = submissions_dir / student
-    path = student_dir / f"{assignment.name}.ipynb"
-    if not path.is_file():
-        status, detail = _missing_status(student_dir, assignment.name)
+    name = f"{assignment.name}.ipynb"
+
+    def unless_current(status: str, detail: str) -> SubmissionGrade | None:
         fingerprint = f"{status}:{detail}"
-        if not regrade and gradebook.is_current(student, assignment.name, fingerprint,
-                                                source_sha):
+        if not context.regrade and context.gradebook.is_current(
+                student.name, assignment.name, fingerprint, source_sha):
             return None
-        return _ungraded(student, assignment, status, detail, fingerprint, source_sha)
-    size = path.stat().st_size
-    with open(path, "rb") as handle:  # never more than the limit into memory
-        data = handle.read(MAX_SUBMISSION_BYTES + 1)
-    submission_sha = _sha256(data)
-    if not regrade and gradebook.is_current(student, assignment.name, submission_sha,
-                                            source_sha):
-        return None
-    if size > MAX_SUBMISSION_BYTES:
-        return _ungraded(student, assignment, "too_large",
-                         f"{path.name} is {size} bytes; the limit is "
-                         f"{MAX_SUBMISSION_BYTES}", submission_sha, source_sha)
+        return _ungraded(student.name, assignment, status, detail, fingerprint,
+                         source_sha)
+
+    if student.is_link:
+        return unless_current("symlink", "the student folder is a symbolic link; "
+                                         "it was not followed")
     try:
-        cells, not_found = extract_cells(assignment, _read_notebook(data))
-    except (ValueError, TypeError, KeyError, AttributeError,
-            UnicodeDecodeError) as error:
-        return _ungraded(student, assignment, "malformed",
-                         f"{path.name} is not a readable notebook: {_clean(error)}",
-                         submission_sha, source_sha)
-    run = sandbox.run(cells, [case.as_job() for case in assignment.cases])
+        folder_fd = os.open(context.submissions_dir / student.folder,
+                            os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as error:
+        return unless_current("error", f"the student folder cannot be opened: "
+                                       f"{error.strerror}")
+    try:
+        entries = os.listdir(folder_fd)
+        if name not in entries:
+            return unless_current(*_missing_status(entries, assignment.name))
+        try:
+            data = read_submission(folder_fd, name)
+        except SymlinkError:
+            return unless_current("symlink", f"{name} is a symbolic link; it was "
+                                             "not followed")
+        except TooLargeError as error:
+            return unless_current("too_large", str(error))
+        except BoundaryError as error:
+            return unless_current("malformed", str(error))
+    finally:
+        os.close(folder_fd)
+    submission_sha = _sha256(data)
+    if not context.regrade and context.gradebook.is_current(
+            student.name, assignment.name, submission_sha, source_sha):
+        return None
+    return _grade_notebook(context, student, assignment, data, submission_sha)
+
+
+def _grade_notebook(context: _Context, student: Student, assignment: Assignment,
+                    data: bytes, submission_sha: str) -> SubmissionGrade:
+    source_sha = assignment.source_sha256
+    try:
+        cells, not_found = extract_cells(assignment, parse_notebook(data))
+    except (BoundaryError, TypeError, KeyError, AttributeError, ValueError) as error:
+        return _ungraded(student.name, assignment, "malformed",
+                         f"{assignment.name}.ipynb is not a readable notebook: "
+                         f"{clean_text(error)}", submission_sha, source_sha)
+    run = context.sandbox.run(cells, [case.as_job() for case in assignment.cases])
     if run.sandbox_error:
-        return _ungraded(student, assignment, "error",
-                         f"the sandbox failed: {_clean(run.sandbox_error)}",
-                         submission_sha, source_sha)
+        # The grading machine failed, not the submission: grade it again next run.
+        return _ungraded(student.name, assignment, "error",
+                         f"the sandbox failed: {clean_text(run.sandbox_error)}",
+                         RETRY_PREFIX + submission_sha, source_sha)
+    expected = context.expected[assignment.name]
     functions = tuple(_grade_function(function, assignment, run, expected, not_found)
                       for function in assignment.functions.values())
-    problems = "; ".join(f"{cells[index]['label']} {_clean(problem)}"
-                         for index, problem in sorted(run.cell_problems.items()))
-    return SubmissionGrade(student, assignment.name, "graded", problems,
-                           submission_sha, source_sha, functions)
-
-
-def _read_notebook(data: bytes) -> nbformat.NotebookNode:
-    if not data.strip():
-        raise ValueError("the file is empty")
-    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
-    if not isinstance(notebook.get("cells"), list):
-        raise ValueError("it has no list of cells")
-    return notebook
+    problems = sorted(run.cell_problems.items())
+    detail = "; ".join(f"{cells[index]['label']} {clean_text(problem)}"
+                       for index, problem in problems)
+    feedback = "; ".join(f"{cells[index]['label']} {_student_reason(problem)}"
+                         for index, problem in problems)
+    return SubmissionGrade(student.name, assignment.name, "graded", detail,
+                           submission_sha, source_sha, functions, feedback)
 
 
 def extract_cells(assignment: Assignment, notebook: nbformat.NotebookNode
@@ -311,16 +409,17 @@ def _grade_function(function: GradedFunction, assignment: Assignment, run: JobRu
     if function.name in not_found:
         return FunctionGrade(function.name, "not_found", 0.0, function.points,
                              not_found[function.name])
-    checks = []
+    details, feedback = [], []
     status = "passed"
     for number, index in enumerate(_case_indices(assignment, function), start=1):
         check_status, reason = _check_case(run.results.get(index), expected[index])
-        checks.append(f"hidden check {number}: {reason}")
+        details.append(f"hidden check {number}: {clean_text(reason)}")
+        feedback.append(f"hidden check {number}: {_student_reason(reason)}")
         if check_status != "passed" and status == "passed":
             status = check_status
     points = function.points if status == "passed" else 0.0
     return FunctionGrade(function.name, status, points, function.points,
-                         "\n".join(checks))
+                         "\n".join(details), "\n".join(feedback))
 
 
 def _case_indices(assignment: Assignment, function: GradedFunction) -> list[int]:
@@ -333,21 +432,31 @@ def _check_case(result: dict | None, expected: object) -> tuple[str, str]:
         return "error", "was not run"
     if "ended" in result:
         status = "timeout" if "timed out" in result["ended"] else "crashed"
-        return status, _clean(result["ended"])
+        return status, result["ended"]
     if "error" in result:
-        return "error", f"raised {_clean(result['error'])}"
-    try:
-        actual = decode(result["value"])
-    except MalformedValueError:
-        return "error", "returned a value that could not be read"
-    comparison = compare(expected, actual)
+        return "error", f"raised {result['error']}"
+    comparison = compare(expected, result["value"])
     return ("passed", "passed") if comparison.passed \
-        else ("failed", _clean(comparison.reason))
+        else ("failed", comparison.reason)
 
 
-def _missing_status(student_dir: Path, assignment: str) -> tuple[str, str]:
+def _student_reason(reason: str) -> str:
+    """A reason for the feedback: an exception's message is left out.
+
+    A message, or the name of an exception class the submission defined, could
+    carry the hidden arguments out; only built-in exception names are shown.
+    """
+    if not reason.startswith("raised "):
+        return reason
+    name = reason[len("raised "):].split(":", 1)[0].strip()
+    if name in _BUILTIN_EXCEPTIONS:
+        return f"raised {name}"
+    return "raised an exception of a class defined in the submission"
+
+
+def _missing_status(entries: list[str], assignment: str) -> tuple[str, str]:
     expected_name = f"{assignment}.ipynb"
-    others = sorted(path.name for path in student_dir.glob("*.ipynb"))
+    others = sorted(printable_name(name) for name in entries if name.endswith(".ipynb"))
     if others:
         return ("wrong_filename", f"expected {expected_name}; found "
                                   f"{', '.join(others[:5])}")
@@ -356,6 +465,7 @@ def _missing_status(student_dir: Path, assignment: str) -> tuple[str, str]:
 
 def _ungraded(student: str, assignment: Assignment, status: str, detail: str,
               submission_sha: str, source_sha: str) -> SubmissionGrade:
+    detail = clean_text(detail)
     functions = tuple(FunctionGrade(function.name, status, 0.0, function.points,
                                     detail)
                       for function in assignment.functions.values())
@@ -366,7 +476,9 @@ def _ungraded(student: str, assignment: Assignment, status: str, detail: str,
 def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
     """Write the student's feedback file: checks passed or failed, no expected values.
 
-    Introduced in the chapter "Instructor guide".
+    Introduced in the chapter "Instructor guide". Every line that carries text
+    from the submission is escaped (see :func:`boundary.markdown_text`), so it
+    cannot add a heading or a line; exception messages are left out.
 
     Parameters
     ----------
@@ -382,12 +494,14 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
              f"{_number(grade_.max_points)} points",
              "", f"Graded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Status: "
                  f"{grade_.status}.", ""]
-    if grade_.detail:
-        lines += [f"Note: {grade_.detail}", ""]
+    note = grade_.feedback or grade_.detail
+    if note:
+        lines += [f"Note: {markdown_text(note, 2000)}", ""]
     for function in grade_.functions:
         lines += [f"## {function.function}: {_number(function.points)} / "
                   f"{_number(function.max_points)} points ({function.status})", ""]
-        lines += [f"- {line}" for line in function.detail.split("\n") if line]
+        text = function.feedback or function.detail
+        lines += [f"- {markdown_text(line)}" for line in text.split("\n") if line]
         lines.append("")
     target = feedback_dir / grade_.student / f"{grade_.assignment}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -395,10 +509,6 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
     temporary.write_text("\n".join(lines))
     os.replace(temporary, target)
     return target
-
-
-def _clean(text: object) -> str:
-    return _CONTROL_CHARACTERS.sub(" ", str(text))[:400]
 
 
 def _number(value: float) -> str:

@@ -1,9 +1,10 @@
 """Runs one submission's code and reports what its graded functions return.
 
 Introduced in the chapter "Instructor guide". Started as a script
-(``python -I -S runner.py JOB``) inside the sandbox, as the sandbox user. It
-executes the submission's setup and graded cells in one namespace, then calls
-each graded function with the hidden tests' arguments and writes every return
+(``python -I -S runner.py HEADER_FD EVENTS_FD COMMANDS_FD``) inside the
+sandbox, as the sandbox user. It executes the submission's setup and graded
+cells in one namespace, then calls each graded function with the hidden
+tests' arguments, which arrive one call at a time, and writes every return
 value, encoded as plain JSON, to an events pipe. It never sees an expected
 value and never decides whether anything passed: the trusted grader compares
 what it reports. Everything here can be tampered with by the code it runs; that
@@ -17,6 +18,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterable, Iterator
 
 MAX_ELEMENTS = 1_000_000
 MAX_DEPTH = 8
@@ -58,7 +60,7 @@ def encode(value: object, depth: int = 0) -> dict:
     Returns
     -------
     dict
-        ``{"type": ..., ...}``, as :func:`course_utils.grading.values.decode`
+        ``{"type": ..., ...}``, as :func:`course_utils.grading.boundary.decode_value`
         reads it.
     """
     import numpy as np
@@ -142,28 +144,47 @@ def run_cells(cells: list[dict], skip: set[int], namespace: dict,
             events.emit(event="cell_error", index=index, error=_describe(error))
 
 
-def run_cases(cases: list[dict], start: int, skip: set[int], namespace: dict,
-              events: EventWriter) -> None:
+def read_cases(commands_fd: int) -> Iterator[dict]:
+    """Yield the hidden calls the grader sends, one line at a time.
+
+    Introduced in the chapter "Instructor guide". The grader sends the next
+    call only after it has read the result of the previous one, so no more than
+    one call's arguments is ever inside the sandbox. The stream ends with an
+    empty line or when the grader closes the pipe.
+
+    Parameters
+    ----------
+    commands_fd : int
+
+    Yields
+    ------
+    dict
+        ``{"index", "function", "args", "kwargs"}``.
+    """
+    with os.fdopen(commands_fd, "rb", buffering=0) as commands:
+        while True:
+            line = commands.readline()
+            if not line.strip():
+                return
+            yield json.loads(line)
+
+
+def run_cases(cases: Iterable[dict], namespace: dict, events: EventWriter) -> None:
     """Call each graded function with a hidden test's arguments; report the result.
 
     Introduced in the chapter "Instructor guide".
 
     Parameters
     ----------
-    cases : list of dict
-        ``{"function", "args", "kwargs"}``.
-    start : int
-        The first case to run.
-    skip : set of int
-        Cases not to run.
+    cases : iterable of dict
+        ``{"index", "function", "args", "kwargs"}``, as :func:`read_cases`
+        yields them.
     namespace : dict
         Where the cells defined the functions.
     events : EventWriter
     """
-    for index in range(start, len(cases)):
-        if index in skip:
-            continue
-        case = cases[index]
+    for case in cases:
+        index = case["index"]
         events.emit(event="case", index=index)
         function = namespace.get(case["function"])
         if not callable(function):
@@ -178,26 +199,41 @@ def run_cases(cases: list[dict], start: int, skip: set[int], namespace: dict,
             events.emit(event="result", index=index, value=value)
 
 
-def main(job_path: str) -> None:
-    """Run the job described in ``job_path`` (a JSON file).
+def _silence_output() -> None:
+    """Point file descriptors 1 and 2 at /dev/null (student output is dropped)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def main(header_fd: int, events_fd: int, commands_fd: int) -> None:
+    """Run the job whose header (cells, skipped cells, import path) is on ``header_fd``.
 
     Introduced in the chapter "Instructor guide".
 
     Parameters
     ----------
-    job_path : str
+    header_fd : int
+        A file (memfd) with the job as JSON: ``cells``, ``skip_cells``,
+        ``sys_path``.
+    events_fd : int
+        Where events are written.
+    commands_fd : int
+        Where the hidden calls arrive, one at a time.
     """
-    with open(job_path) as handle:
-        job = json.load(handle)
+    _silence_output()
+    with os.fdopen(header_fd, "rb") as handle:
+        job = json.loads(handle.read())
     sys.path[:0] = job["sys_path"]
-    events = EventWriter(job["events_fd"])
+    events = EventWriter(events_fd)
     sys.stdout = sys.stderr = DiscardingWriter()
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     run_cells(job["cells"], set(job["skip_cells"]), namespace, events)
-    run_cases(job["cases"], job["start_case"], set(job["skip_cases"]), namespace,
-              events)
+    events.emit(event="ready")
+    run_cases(read_cases(commands_fd), namespace, events)
     events.emit(event="done")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*(int(argument) for argument in sys.argv[1:4]))

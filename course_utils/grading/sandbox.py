@@ -4,11 +4,12 @@ Introduced in the chapter "Instructor guide". Three isolation modes:
 
 ``root``
     The grader runs as root. Each job gets new mount, network, PID, IPC and UTS
-    namespaces; :mod:`sandbox_init` mounts a new root that holds only the Python
-    installation, the system libraries, a copy of ``course_utils`` and the job's
-    files, read-only, plus a private ``/tmp`` and a writable work folder; it
-    then ``chroot``\\ s into it and runs the student code as an unprivileged user
-    (``nobody`` unless told otherwise), with no network and hard resource limits.
+    namespaces; :mod:`sandbox_init`, as process 1 of the PID namespace, mounts
+    a new root that holds only the Python installation, the system libraries
+    and ``course_utils``, read-only, plus a size-limited in-memory work folder,
+    ``/tmp`` and ``/dev/shm``; it ``chroot``\\ s into it and starts the runner
+    as the job slot's own unprivileged user id (see :mod:`sandbox_users`), with
+    no network and hard resource limits.
 ``userns``
     The grader runs as an ordinary user and the kernel allows unprivileged user
     namespaces: the same, except that the code runs as the grader's own user
@@ -17,8 +18,13 @@ Introduced in the chapter "Instructor guide". Three isolation modes:
     Neither is possible: the code runs in a plain child process with resource
     limits only. It can read and write whatever the grader's user can.
 
-In every mode the parent kills the whole process tree on a timeout, and
-expected values never enter the child.
+Nothing is written to the host's disk for a job: the job's cells reach the
+runner through an anonymous in-memory file, the hidden calls through a pipe,
+one call at a time and only after the previous call's result has arrived, and
+every event that comes back passes :mod:`boundary` and must be the event the
+grader expects next. Only the grader decides how a unit ended. In every mode
+the parent kills the whole process tree on a timeout, and expected values
+never enter the child.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pwd
+import queue
 import selectors
 import shutil
 import signal
@@ -34,20 +40,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils
+from course_utils.grading.boundary import BoundaryError, clean_text, parse_event
+from course_utils.grading.sandbox_memory import memory_group, remove_group
+from course_utils.grading.sandbox_users import SandboxUser, claim_user, sweep
 
 INTERNAL_LIB = "/grader/lib"
-INTERNAL_JOB = "/grader/job"
 INTERNAL_WORK = "/grader/work"
 SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"]
-EVENTS_FD = 3
-MAX_EVENT_BYTES = 8 * 2**20
+ROOT_MOUNT_POINTS = ("/mnt", "/media", "/srv", "/opt", "/tmp")
 MAX_RUN_EVENT_BYTES = 32 * 2**20
+MAX_STATUS_BYTES = 4096
 STARTUP_ALLOWANCE = 20.0  # seconds for namespaces, chroot and importing numpy
 # Machine-specific OpenBLAS settings are kept: on some processors they are
 # needed for correct results.
@@ -58,7 +64,10 @@ PASSED_ENVIRONMENT_PREFIXES = ("OPENBLAS_",)
 class Limits:
     """Per-job resource limits.
 
-    Introduced in the chapter "Instructor guide".
+    Introduced in the chapter "Instructor guide". ``memory_mb`` is the address
+    space of each process; ``processes`` is counted per sandbox (its own user
+    id) in ``root`` mode; ``work_size_mb`` and ``tmp_size_mb`` are the sizes of
+    the in-memory work folder and of ``/tmp`` and ``/dev/shm`` each.
     """
 
     timeout: float = 10.0
@@ -67,13 +76,17 @@ class Limits:
     open_files: int = 64
     processes: int = 64
     tmp_size_mb: int = 64
+    work_size_mb: int = 64
 
 
 @dataclass
 class JobRun:
     """What one submission's code reported, after any restarts.
 
-    Introduced in the chapter "Instructor guide".
+    Introduced in the chapter "Instructor guide". ``results`` maps a case index
+    to ``{"value": decoded}``, ``{"error": text}`` or ``{"ended": reason}``;
+    ``sandbox_error`` is set only when the sandbox itself never started (a
+    fault of the grading machine, never of the submission).
     """
 
     results: dict[int, dict] = field(default_factory=dict)
@@ -136,40 +149,51 @@ ISOLATION_WARNINGS = {
 
 
 class Sandbox:
-    """A staging folder and the means to run jobs in it.
+    """The means to run jobs, one job slot per concurrent job.
 
     Introduced in the chapter "Instructor guide". Use as a context manager; the
-    staging folder (private to the grader) is removed on exit.
+    slots' user ids are released on exit.
 
     Parameters
     ----------
     isolation : {"auto", "root", "userns", "none"}
-    user : str, default "nobody"
-        The account student code runs as in ``root`` mode.
     limits : Limits
+    slots : int, default 1
+        Jobs that may run at once (each gets its own user id as root).
     """
 
-    def __init__(self, isolation: str = "auto", user: str = "nobody",
-                 limits: Limits | None = None) -> None:
+    def __init__(self, isolation: str = "auto", limits: Limits | None = None,
+                 slots: int = 1) -> None:
+        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
+            raise ValueError(f"slots must be a positive int; got {slots!r}")
         self.mode = choose_isolation(isolation)
         self.limits = limits or Limits()
-        self.uid = self.gid = None
-        if self.mode == "root":
-            try:
-                account = pwd.getpwnam(user)
-            except KeyError:
-                raise ValueError(f"sandbox user {user!r} does not exist") from None
-            if account.pw_uid == 0:
-                raise ValueError("sandbox user must not be root")
-            self.uid, self.gid = account.pw_uid, account.pw_gid
         self.site_paths = _site_packages()
         self.python_paths = _python_paths(self.site_paths)
-        self.staging = Path(tempfile.mkdtemp(prefix="course-grade-"))
-        self.lib = self.staging / "lib"
-        shutil.copytree(Path(course_utils.__file__).parent, self.lib / "course_utils",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for path in [self.lib, *self.lib.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.lib = Path(course_utils.__file__).resolve().parent
+        self._users: queue.Queue[SandboxUser | None] = queue.Queue()
+        self._retired: list[SandboxUser] = []
+        self._memory_groups: dict[int, Path | None] = {}
+        if self.mode == "root":
+            _check_world_readable(self.lib)
+            for _ in range(slots):
+                self._users.put(self._claim())
+        else:
+            for _ in range(slots):
+                self._users.put(None)
+
+    @property
+    def memory_bound(self) -> str:
+        """``cgroup`` if all processes of a sandbox share one memory limit, else
+        ``per process``."""
+        groups = self._memory_groups.values()
+        return "cgroup" if groups and all(groups) else "per process"
+
+    def _claim(self) -> SandboxUser:
+        user = claim_user()
+        self._memory_groups[user.uid] = memory_group(
+            user.uid, self.limits.memory_mb * 2**20)
+        return user
 
     @property
     def warning(self) -> str | None:
@@ -183,8 +207,12 @@ class Sandbox:
         self.close()
 
     def close(self) -> None:
-        """Remove the staging folder."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Release the slots' user ids (once no process of theirs is left)."""
+        while not self._users.empty():
+            user = self._users.get_nowait()
+            if user is not None and sweep(user.uid):
+                remove_group(self._memory_groups.get(user.uid))
+                user.release()
 
     def check(self) -> None:
         """Run an empty job; raise SandboxError if the sandbox cannot start."""
@@ -208,94 +236,87 @@ class Sandbox:
         Returns
         -------
         JobRun
-            Each case's reported result (``{"value": ...}``, ``{"error": ...}``
-            or ``{"ended": "timed out" | "crashed"}``), problems in cells, and
-            a sandbox error if the code never started.
+            Each case's result (``{"value": ...}``, ``{"error": ...}`` or
+            ``{"ended": "timed out" | "crashed" | ...}``), problems in cells,
+            and a sandbox error if the code never started.
         """
+        user = self._users.get()
+        try:
+            return self._run_with(user, cells, cases)
+        finally:
+            if user is not None and not sweep(user.uid):
+                self._retired.append(user)  # never reused while processes remain
+                user = self._claim()
+            self._users.put(user)
+
+    def _run_with(self, user: SandboxUser | None, cells: list[dict],
+                  cases: list[dict]) -> JobRun:
         job_run = JobRun()
-        skip: set[int] = set()
-        start = 0
+        skip_cells: set[int] = set()
         units = len(cells) + len(cases)
         hard_deadline = (time.monotonic() + STARTUP_ALLOWANCE * 2
                          + self.limits.timeout * (units + 1))
-        while True:
-            # Cases at or after `start` that already have a result are skipped.
-            skip_cases = {index for index in job_run.results if index >= start}
-            events, ending = self._run_once(cells, cases, skip, skip_cases, start,
-                                            hard_deadline)
-            current, finished = _apply_events(events, job_run)
-            if finished or job_run.sandbox_error:
+        for _ in range(units + 2):  # each restart retires at least one unit
+            attempt = Attempt(cells, cases, skip_cells, job_run, self.limits.timeout,
+                              hard_deadline)
+            self._run_attempt(attempt, user)
+            if attempt.ending == "done":
                 return job_run
-            if current is None:
-                job_run.sandbox_error = f"the sandbox {ending} before running any code"
+            if not attempt.started:
+                job_run.sandbox_error = (attempt.status or
+                                         f"the sandbox {attempt.ending} before "
+                                         "running any code")
                 return job_run
-            kind, index = current
-            if kind == "cell":
-                job_run.cell_problems.setdefault(index, ending)
-                skip.add(index)
-            else:
-                job_run.results.setdefault(index, {"ended": ending})
-                start = index + 1
-                # A function that hung or crashed once is not called again.
-                for later in range(start, len(cases)):
-                    if cases[later]["function"] == cases[index]["function"]:
-                        job_run.results.setdefault(later, {
-                            "ended": f"not run: an earlier check {ending}"})
+            unit = attempt.unit_in_progress()
+            if unit is None:
+                return job_run
+            _retire_unit(unit, attempt.ending, cases, skip_cells, job_run)
             if time.monotonic() >= hard_deadline:
-                for index in range(start, len(cases)):
-                    job_run.results.setdefault(index, {"ended": "timed out"})
-                return job_run
-            if kind == "case" and start >= len(cases):
-                return job_run
+                break
+        for index in range(len(cases)):
+            job_run.results.setdefault(index, {"ended": "timed out"})
+        return job_run
 
-    def _run_once(self, cells: list[dict], cases: list[dict], skip: set[int],
-                  skip_cases: set[int], start: int, hard_deadline: float
-                  ) -> tuple[list[dict], str]:
-        job_dir = self.staging / "jobs" / uuid.uuid4().hex
-        read_end, write_end = os.pipe()
+    def _run_attempt(self, attempt: Attempt, user: SandboxUser | None) -> None:
+        events_read, events_write = os.pipe()
+        commands_read, commands_write = os.pipe()
+        status_read, status_write = os.pipe()
+        header = _memory_file(attempt.header(self._sys_path()))
+        own = [events_read, commands_write, status_read]
+        passed = [events_write, commands_read, status_write, header]
         try:
-            command, env = self._prepare(job_dir, cells, cases, skip, skip_cases,
-                                         start, write_end)
-            with open(job_dir / "stderr.log", "wb") as stderr:
+            command, config = self._command(user, header, events_write,
+                                            commands_read, status_write)
+            if config is not None:
+                passed.append(config)
+            with tempfile.TemporaryFile() as stderr:
                 process = subprocess.Popen(
-                    command, env=env, stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=(write_end,),
-                    start_new_session=True, cwd=job_dir)
-            os.close(write_end)
-            write_end = -1
-            events, ending = _collect_events(process, read_end, self.limits.timeout,
-                                             hard_deadline)
-            if ending == "crashed" and not events:
-                log = (job_dir / "stderr.log").read_text(errors="replace")[-2000:]
-                events = [{"event": "sandbox_error",
-                           "error": log.strip() or "exited before starting"}]
-            return events, ending
+                    command, env=self._launcher_environment(), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=tuple(passed),
+                    start_new_session=True, cwd="/")
+                for fd in passed:
+                    os.close(fd)
+                passed = []
+                try:
+                    attempt.converse(events_read, commands_write)
+                finally:
+                    _kill_tree(process)
+                attempt.status = _read_status(status_read) or (
+                    None if attempt.started else _tail(stderr))
         finally:
-            if write_end >= 0:
-                os.close(write_end)
-            os.close(read_end)
-            shutil.rmtree(job_dir, ignore_errors=True)
+            for fd in own + passed:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
-    def _prepare(self, job_dir: Path, cells: list[dict], cases: list[dict],
-                 skip: set[int], skip_cases: set[int], start: int, events_fd: int
-                 ) -> tuple[list[str], dict[str, str]]:
-        spec_dir, work_dir, root_dir = (job_dir / name for name in
-                                        ("spec", "work", "root"))
-        for folder in (spec_dir, work_dir, root_dir):
-            folder.mkdir(parents=True)
-        spec_dir.chmod(0o755)
-        sandboxed = self.mode != "none"
-        job = {"cells": cells, "cases": cases, "skip_cells": sorted(skip),
-               "skip_cases": sorted(skip_cases), "start_case": start,
-               "events_fd": events_fd,
-               "sys_path": [INTERNAL_LIB if sandboxed else str(self.lib),
-                            *self.site_paths]}
-        job_file = spec_dir / "job.json"
-        job_file.write_text(json.dumps(job))
-        job_file.chmod(0o644)
-        runner_args = [sys.executable, "-I", "-S"]
-        env = self._child_environment(INTERNAL_WORK if sandboxed else str(work_dir))
-        if not sandboxed:
+    def _sys_path(self) -> list[str]:
+        lib = INTERNAL_LIB if self.mode != "none" else str(self.lib.parent)
+        return [lib, *self.site_paths]
+
+    def _command(self, user: SandboxUser | None, header: int, events_fd: int,
+                 commands_fd: int, status_fd: int) -> tuple[list[str], int | None]:
+        python = [sys.executable, "-I", "-S"]
+        fds = [str(header), str(events_fd), str(commands_fd)]
+        if self.mode == "none":
             limits = [f"--as={self.limits.memory_mb * 2**20}",
                       f"--fsize={self.limits.file_size_mb * 2**20}",
                       f"--nofile={self.limits.open_files}", "--core=0"]
@@ -303,42 +324,43 @@ class Sandbox:
             # dies (not the runner's own children: one reason this mode is weak).
             guard = ["setpriv", "--pdeathsig", "KILL", "--"] \
                 if shutil.which("setpriv") else []
-            return ([*guard, "prlimit", *limits, "--", *runner_args,
-                     str(self.lib / "course_utils/grading/runner.py"), str(job_file)],
-                    env)
-        if self.uid is not None:
-            os.chown(work_dir, self.uid, self.gid)
-        work_dir.chmod(0o700)
-        init_config = {
-            "root": str(root_dir),
+            return ([*guard, "prlimit", *limits, "--", *python,
+                     str(self.lib / "grading/runner.py"), *fds], None)
+        uid = user.uid if user is not None else None
+        group = self._memory_groups.get(uid) if uid is not None else None
+        config = {
+            "cgroup_procs": str(group / "cgroup.procs") if group else None,
+            "root": _root_mount_point(self.python_paths),
             "system_paths": [path for path in SYSTEM_PATHS if os.path.lexists(path)],
             "binds": [*[(path, path, False) for path in self.python_paths],
-                      (str(self.lib), INTERNAL_LIB, False),
-                      (str(spec_dir), INTERNAL_JOB, False),
-                      (str(work_dir), INTERNAL_WORK, True)],
+                      (str(self.lib), f"{INTERNAL_LIB}/course_utils", False)],
             "tmp_size_mb": self.limits.tmp_size_mb,
+            "work_size_mb": self.limits.work_size_mb,
             "workdir": INTERNAL_WORK,
             "limits": self._rlimits(),
-            "uid": self.uid, "gid": self.gid,
-            "events_fd": events_fd,
-            "argv": [*runner_args, f"{INTERNAL_LIB}/course_utils/grading/runner.py",
-                     f"{INTERNAL_JOB}/job.json"],
-            "env": env,
+            "uid": uid, "gid": uid,
+            "status_fd": status_fd,
+            "runner_fds": [header, events_fd, commands_fd],
+            "argv": [*python, f"{INTERNAL_LIB}/course_utils/grading/runner.py", *fds],
+            "env": self._child_environment(INTERNAL_WORK),
         }
-        init_file = job_dir / "init.json"
-        init_file.write_text(json.dumps(init_config))
-        init_file.chmod(0o600)
+        config_fd = _memory_file(json.dumps(config).encode())
         namespaces = ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork",
                       "--kill-child"]
         if self.mode == "userns":
             namespaces = ["--user", "--map-root-user", *namespaces]
         # setpriv: if the grader dies, the kernel kills unshare, whose death kills
-        # the namespace's first process and with it every process in the namespace.
+        # the namespace's process 1 (which never changes user, so its
+        # parent-death signal stays armed) and with it every process inside.
         command = ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *namespaces,
-                   "--", *runner_args,
-                   str(self.lib / "course_utils/grading/sandbox_init.py"),
-                   str(init_file)]
-        return command, os.environ.copy() | {"PYTHONDONTWRITEBYTECODE": "1"}
+                   "--", *python, str(self.lib / "grading/sandbox_init.py"),
+                   str(config_fd)]
+        return command, config_fd
+
+    def _launcher_environment(self) -> dict[str, str]:
+        if self.mode == "none":
+            return self._child_environment(tempfile.gettempdir())
+        return os.environ.copy() | {"PYTHONDONTWRITEBYTECODE": "1"}
 
     def _rlimits(self) -> dict[str, int]:
         limits = {"RLIMIT_AS": self.limits.memory_mb * 2**20,
@@ -346,7 +368,7 @@ class Sandbox:
                   "RLIMIT_NOFILE": self.limits.open_files,
                   "RLIMIT_CORE": 0}
         if self.mode == "root":
-            # Counted per user: a fork bomb by `nobody` stops here.
+            # Counted per user id, and each sandbox has its own.
             limits["RLIMIT_NPROC"] = self.limits.processes
         return limits
 
@@ -361,6 +383,240 @@ class Sandbox:
                     if key.startswith(PASSED_ENVIRONMENT_PREFIXES)
                     and key not in env})
         return env
+
+
+class ProtocolError(BoundaryError):
+    """An event that is well formed but not the one the grader expects next.
+
+    Introduced in the chapter "Instructor guide".
+    """
+
+
+class Attempt:
+    """One start of a sandbox: sends the hidden calls, checks every event.
+
+    Introduced in the chapter "Instructor guide". The grader expects, in order:
+    ``cell`` events for the cells it asked to run (each optionally followed by
+    ``cell_error``), ``ready``, then for each call it sends a ``case`` and a
+    ``result`` event with that call's index, and ``done`` after it sent the end
+    of the calls. Anything else ends the attempt as ``sent unreadable output``.
+
+    Parameters
+    ----------
+    cells, cases : list of dict
+    skip_cells : set of int
+    job_run : JobRun
+        Receives the results; cases that already have one are not sent.
+    unit_timeout, hard_deadline : float
+    """
+
+    def __init__(self, cells: list[dict], cases: list[dict], skip_cells: set[int],
+                 job_run: JobRun, unit_timeout: float, hard_deadline: float) -> None:
+        self.cells, self.cases, self.skip_cells = cells, cases, skip_cells
+        self.job_run = job_run
+        self.unit_timeout, self.hard_deadline = unit_timeout, hard_deadline
+        self.pending = [index for index in range(len(cases))
+                        if index not in job_run.results]
+        self.phase = "cells"
+        self.current: tuple[str, int] | None = None
+        self.last_cell = -1
+        self.sent: int | None = None
+        self.started = False
+        self.ending = "crashed"
+        self.status: str | None = None
+        self._outgoing = b""
+        self._events_left = 4 * (len(cells) + len(cases)) + 8
+        self._deadline = time.monotonic() + STARTUP_ALLOWANCE + unit_timeout
+
+    def header(self, sys_path: list[str]) -> bytes:
+        """The job header the runner reads first: cells and cells to skip."""
+        return json.dumps({"cells": self.cells, "skip_cells": sorted(self.skip_cells),
+                           "sys_path": sys_path}).encode()
+
+    def unit_in_progress(self) -> tuple[str, int] | None:
+        """The cell or case the sandbox was in when the attempt ended."""
+        if self.current is not None:
+            return self.current
+        return ("case", self.sent) if self.sent is not None else None
+
+    def converse(self, events_fd: int, commands_fd: int) -> None:
+        """Read events and send calls until the runner is done or must be stopped."""
+        os.set_blocking(commands_fd, False)
+        with selectors.DefaultSelector() as selector:
+            selector.register(events_fd, selectors.EVENT_READ)
+            buffer, total = b"", 0
+            while True:
+                remaining = min(self._deadline, self.hard_deadline) - time.monotonic()
+                if remaining <= 0:
+                    self.ending = "timed out"
+                    return
+                self._watch_commands(selector, commands_fd)
+                for key, _ in selector.select(timeout=remaining):
+                    if key.fd == commands_fd:
+                        self._flush(commands_fd)
+                        continue
+                    chunk = os.read(events_fd, 65536)
+                    total += len(chunk)
+                    if not chunk or total > MAX_RUN_EVENT_BYTES:
+                        self.ending = "crashed" if not chunk else "sent too much output"
+                        return
+                    *lines, buffer = (buffer + chunk).split(b"\n")
+                    if len(buffer) > MAX_RUN_EVENT_BYTES // 4:
+                        self.ending = "sent too much output"
+                        return
+                    if not self._handle_lines(lines):
+                        return
+
+    def _watch_commands(self, selector: selectors.BaseSelector, fd: int) -> None:
+        registered = fd in selector.get_map()
+        if self._outgoing and not registered:
+            selector.register(fd, selectors.EVENT_WRITE)
+        elif not self._outgoing and registered:
+            selector.unregister(fd)
+
+    def _flush(self, fd: int) -> None:
+        try:
+            written = os.write(fd, self._outgoing)
+        except BlockingIOError:
+            return
+        except OSError:  # the runner is gone; its end shows on the events pipe
+            self._outgoing = b""
+            return
+        self._outgoing = self._outgoing[written:]
+
+    def _handle_lines(self, lines: list[bytes]) -> bool:
+        """Apply each line; False once the attempt is over."""
+        for line in lines:
+            self._events_left -= 1
+            try:
+                if self._events_left < 0:
+                    raise ProtocolError("too many events")
+                self._apply(parse_event(line, max(len(self.cells), len(self.cases))))
+            except BoundaryError:
+                self.ending = "sent unreadable output"
+                return False
+            if self.ending == "done":
+                return False
+        return True
+
+    def _apply(self, event) -> None:
+        kind, index = event.kind, event.index
+        handler = {"cell": self._on_cell, "cell_error": self._on_cell_error,
+                   "ready": self._on_ready, "case": self._on_case,
+                   "result": self._on_result, "done": self._on_done}[kind]
+        handler(event, index)
+        self.started = True
+
+    def _expect(self, condition: bool, what: str) -> None:
+        if not condition:
+            raise ProtocolError(f"unexpected {what}")
+
+    def _on_cell(self, event, index: int) -> None:
+        self._expect(self.phase == "cells" and index > self.last_cell
+                     and index < len(self.cells) and index not in self.skip_cells,
+                     "cell event")
+        self.current, self.last_cell = ("cell", index), index
+        self._deadline = time.monotonic() + self.unit_timeout
+
+    def _on_cell_error(self, event, index: int) -> None:
+        self._expect(self.current == ("cell", index), "cell error")
+        self.job_run.cell_problems.setdefault(index, f"raised {event.error}")
+
+    def _on_ready(self, event, index: None) -> None:
+        self._expect(self.phase == "cells", "ready event")
+        self.phase, self.current = "cases", None
+        self._send_next()
+
+    def _on_case(self, event, index: int) -> None:
+        self._expect(self.phase == "cases" and index == self.sent
+                     and self.current is None, "case event")
+        self.current = ("case", index)
+        self._deadline = time.monotonic() + self.unit_timeout
+
+    def _on_result(self, event, index: int) -> None:
+        self._expect(self.current == ("case", index), "result")
+        self.job_run.results[index] = ({"error": event.error} if event.error
+                                       is not None else {"value": event.value})
+        self.current = self.sent = None
+        self._send_next()
+
+    def _on_done(self, event, index: None) -> None:
+        self._expect(self.phase == "ended", "done event")
+        self.ending = "done"
+
+    def _send_next(self) -> None:
+        self._deadline = time.monotonic() + self.unit_timeout
+        if self.pending:
+            self.sent = self.pending.pop(0)
+            case = self.cases[self.sent]
+            line = {"index": self.sent, "function": case["function"],
+                    "args": case["args"], "kwargs": case["kwargs"]}
+            self._outgoing += json.dumps(line).encode() + b"\n"
+        else:
+            self.phase = "ended"
+            self._outgoing += b"\n"
+
+
+def _retire_unit(unit: tuple[str, int], ending: str, cases: list[dict],
+                 skip_cells: set[int], job_run: JobRun) -> None:
+    """Record how the unit in progress ended, so that the next attempt skips it."""
+    kind, index = unit
+    if kind == "cell":
+        job_run.cell_problems.setdefault(index, ending)
+        skip_cells.add(index)
+        return
+    job_run.results.setdefault(index, {"ended": ending})
+    # A function that hung or crashed once is not called again.
+    for later in range(len(cases)):
+        if later not in job_run.results \
+                and cases[later]["function"] == cases[index]["function"]:
+            job_run.results[later] = {"ended": f"not run: an earlier check {ending}"}
+
+
+def _memory_file(data: bytes) -> int:
+    """An anonymous in-memory file holding ``data``, positioned at its start."""
+    fd = os.memfd_create("course-grade-job", 0)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _read_status(fd: int) -> str | None:
+    """What sandbox_init reported on its own pipe (never written by student code)."""
+    os.set_blocking(fd, False)
+    with contextlib.suppress(BlockingIOError):
+        data = os.read(fd, MAX_STATUS_BYTES)
+        return clean_text(data.decode(errors="replace"), 2000) or None
+    return None
+
+
+def _tail(stderr) -> str | None:
+    stderr.seek(0, os.SEEK_END)
+    stderr.seek(max(0, stderr.tell() - 2000))
+    return clean_text(stderr.read().decode(errors="replace").strip(), 2000) or None
+
+
+def _root_mount_point(python_paths: list[str]) -> str:
+    """A folder to mount the new root on, in the job's own mount namespace only."""
+    for candidate in ROOT_MOUNT_POINTS:
+        if os.path.isdir(candidate) and not os.path.islink(candidate) and not any(
+                path == candidate or path.startswith(candidate + "/")
+                for path in python_paths):
+            return candidate
+    raise SandboxError(f"none of {', '.join(ROOT_MOUNT_POINTS)} can hold the "
+                       "sandbox's root")
+
+
+def _check_world_readable(folder: Path) -> None:
+    """The sandbox user must be able to read ``course_utils``; say so if not."""
+    for path in [folder, *folder.rglob("*")]:
+        mode = path.stat().st_mode
+        needed = 0o005 if path.is_dir() else 0o004
+        if mode & needed != needed:
+            raise SandboxError(f"{path} is not readable by other users; the sandbox "
+                               "user needs to read course_utils (chmod -R o+rX)")
 
 
 def _site_packages() -> list[str]:
@@ -383,87 +639,7 @@ def _python_paths(site_paths: list[str]) -> list[str]:
     return unique
 
 
-def _collect_events(process: subprocess.Popen, read_end: int, unit_timeout: float,
-                    hard_deadline: float) -> tuple[list[dict], str]:
-    """Read events until the child finishes, stalls in one unit, or overflows."""
-    events: list[dict] = []
-    ending = "crashed"
-    deadlines = {"unit": time.monotonic() + STARTUP_ALLOWANCE + unit_timeout}
-    for line in _lines(read_end, lambda: min(deadlines["unit"], hard_deadline)):
-        if line is None:
-            ending = "timed out"
-            break
-        try:
-            event = json.loads(line)
-        except ValueError:
-            ending = "sent unreadable output"
-            break
-        if not isinstance(event, dict):
-            ending = "sent unreadable output"
-            break
-        events.append(event)
-        if event.get("event") in ("cell", "case"):
-            deadlines["unit"] = time.monotonic() + unit_timeout
-        if event.get("event") == "done":
-            ending = "done"
-            break
-    else:
-        ending = "crashed"
-    _kill_tree(process)
-    return events, ending
-
-
-def _lines(fd: int, deadline) -> Iterator[str | None]:
-    """Yield complete lines from ``fd``; yield None once a deadline passes."""
-    selector = selectors.DefaultSelector()
-    selector.register(fd, selectors.EVENT_READ)
-    buffer = b""
-    total = 0
-    try:
-        while True:
-            remaining = deadline() - time.monotonic()
-            if remaining <= 0 or not selector.select(timeout=remaining):
-                yield None
-                return
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return
-            total += len(chunk)
-            buffer += chunk
-            if total > MAX_RUN_EVENT_BYTES or (b"\n" not in buffer
-                                               and len(buffer) > MAX_EVENT_BYTES):
-                yield "\0"  # not JSON: ends the run as unreadable output
-                return
-            *complete, buffer = buffer.split(b"\n")
-            for line in complete:
-                yield line.decode("utf-8", errors="replace")
-    finally:
-        selector.close()
-
-
 def _kill_tree(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-
-
-def _apply_events(events: list[dict], job_run: JobRun
-                  ) -> tuple[tuple[str, int] | None, bool]:
-    """Fold one run's events into ``job_run``; return the unit in progress."""
-    current = None
-    for event in events:
-        kind = event.get("event")
-        index = event.get("index")
-        if kind == "sandbox_error":
-            job_run.sandbox_error = str(event.get("error"))[:2000]
-        elif kind in ("cell", "case") and isinstance(index, int):
-            current = (kind, index)
-        elif kind == "cell_error" and current == ("cell", index):
-            job_run.cell_problems.setdefault(index, f"raised {event.get('error')}")
-        elif kind == "result" and current == ("case", index):
-            result = ({"error": str(event["error"])[:400]} if "error" in event
-                      else {"value": event.get("value")})
-            job_run.results.setdefault(index, result)
-        elif kind == "done":
-            return current, True
-    return current, False

@@ -1,15 +1,20 @@
-"""First process in the grader's new namespaces: builds the sandbox, becomes the runner.
+"""First process in the grader's new namespaces: builds the sandbox, starts the runner.
 
 Introduced in the chapter "Instructor guide". This file is started as a script
-(``python -I -S sandbox_init.py CONFIG``) by :mod:`course_utils.grading.sandbox`
-inside fresh mount, network and PID namespaces. It uses only the standard
-library. It builds a new root file system that contains only what the runner
-needs, read-only (the Python installation, the system libraries, a copy of
-``course_utils``, the job's files, a writable work folder and a private
-``/tmp``), moves into it with ``chroot``, sets resource limits, drops to the
-sandbox user where it can, forbids gaining privileges, and finally replaces
-itself with the runner. Nothing of the source notebooks, the submissions, the
-gradebook or the rest of the machine is mounted in the new root.
+(``python -I -S sandbox_init.py CONFIG_FD``) by :mod:`course_utils.grading.sandbox`
+inside fresh mount, network and PID namespaces, as their process 1. It uses
+only the standard library. It builds a new root file system that contains only
+what the runner needs, read-only (the Python installation, the system
+libraries and ``course_utils``), plus a size-limited in-memory work folder,
+``/tmp`` and ``/dev/shm``, and moves into it with ``chroot``. It then forks:
+the child sets resource limits, drops to the sandbox's own user, forbids
+gaining privileges and replaces itself with the runner; process 1 itself never
+changes user, so the parent-death signal that ``unshare --kill-child`` gave it
+stays armed, and it only reaps processes until the runner ends. When process 1
+ends, for whatever reason, the kernel kills every process in the namespace.
+Failures are reported on a status pipe that the runner never holds. Nothing of
+the source notebooks, the submissions, the gradebook or the rest of the
+machine is mounted in the new root.
 """
 
 from __future__ import annotations
@@ -49,8 +54,12 @@ def _inside(root: str, path: str) -> str:
     return os.path.join(root, path.lstrip("/"))
 
 
-def _bind(root: str, source: str, target: str, writable: bool = False) -> None:
-    """Bind ``source`` at ``target`` inside ``root``; read-only unless ``writable``."""
+def _bind(root: str, source: str, target: str, writable: bool = False,
+          device: bool = False) -> None:
+    """Bind ``source`` at ``target`` inside ``root``; read-only unless ``writable``.
+
+    Device files work only where ``device`` is true (the few harmless ones).
+    """
     destination = _inside(root, target)
     if os.path.isdir(source):
         os.makedirs(destination, exist_ok=True)
@@ -59,7 +68,7 @@ def _bind(root: str, source: str, target: str, writable: bool = False) -> None:
         if not os.path.exists(destination):
             open(destination, "a").close()
     _mount(source, destination, None, MS_BIND | MS_REC)
-    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if device else MS_NODEV)
     if not writable:
         flags |= MS_RDONLY
     _mount(None, destination, None, flags)
@@ -79,9 +88,10 @@ def build_root(config: dict) -> str:
     Parameters
     ----------
     config : dict
-        ``root`` (an empty folder), ``system_paths`` (bound read-only at their
-        own paths), ``binds`` (``[source, target, writable]``) and
-        ``tmp_size_mb``.
+        ``root`` (a folder to mount the new root on, in this mount namespace
+        only), ``system_paths`` (bound read-only at their own paths), ``binds``
+        (``[source, target, writable]``), ``tmp_size_mb``, ``workdir``,
+        ``work_size_mb``, ``uid`` and ``gid``.
 
     Returns
     -------
@@ -97,15 +107,21 @@ def build_root(config: dict) -> str:
             _bind(root, path, path)
     os.makedirs(_inside(root, "/dev"), exist_ok=True)
     for device in ("null", "zero", "full", "random", "urandom"):
-        _bind(root, f"/dev/{device}", f"/dev/{device}", writable=True)
+        _bind(root, f"/dev/{device}", f"/dev/{device}", writable=True, device=True)
     for private in ("/tmp", "/dev/shm"):
         os.makedirs(_inside(root, private), exist_ok=True)
         _mount("tmpfs", _inside(root, private), "tmpfs", MS_NOSUID | MS_NODEV,
-               f"mode=1777,size={config['tmp_size_mb']}m")
+               f"mode=1777,size={config['tmp_size_mb']}m,nr_inodes=4096")
     # Shallow paths first, so that a deeper bind is not hidden by its parent's.
     for source, target, writable in sorted(config["binds"],
                                            key=lambda bind: bind[1].count("/")):
         _bind(root, source, target, writable)
+    work = _inside(root, config["workdir"])
+    os.makedirs(work, exist_ok=True)
+    owner = "" if config.get("uid") is None else \
+        f",uid={config['uid']},gid={config['gid']}"
+    _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"mode=0700,size={config['work_size_mb']}m,nr_inodes=4096{owner}")
     os.makedirs(_inside(root, "/proc"), exist_ok=True)
     _mount("proc", _inside(root, "/proc"), "proc", MS_NOSUID | MS_NODEV)
     return root
@@ -143,29 +159,81 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
-def _report_failure(events_fd: int, error: BaseException) -> None:
-    message = json.dumps({"event": "sandbox_error",
-                          "error": f"{type(error).__name__}: {error}"})
-    os.write(events_fd, (message + "\n").encode())
+def _report_failure(status_fd: int, error: BaseException) -> None:
+    message = f"{type(error).__name__}: {error}"[:2000]
+    os.write(status_fd, message.encode(errors="replace"))
+
+
+def start_runner(config: dict) -> None:
+    """In the forked child: limits, the sandbox user, then ``exec`` of the runner.
+
+    Introduced in the chapter "Instructor guide". The status pipe is closed on
+    ``exec``, so the runner and the student code can never write to it.
+
+    Parameters
+    ----------
+    config : dict
+    """
+    status_fd = config["status_fd"]
+    try:
+        os.set_inheritable(status_fd, False)
+        set_limits(config["limits"])
+        drop_privileges(config.get("uid"), config.get("gid"))
+        os.execve(config["argv"][0], config["argv"], config["env"])
+    except BaseException as error:  # the grader must learn why it never started
+        _report_failure(status_fd, error)
+    os._exit(70)
+
+
+def reap_until(runner: int) -> int:
+    """Reap every child (orphans are re-parented here) until ``runner`` ends.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    runner : int
+        The process id of the runner.
+
+    Returns
+    -------
+    int
+        The runner's exit status as a shell reports it.
+    """
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            return 70
+        if pid == runner:
+            return os.waitstatus_to_exitcode(status) % 256
 
 
 def main() -> None:
-    """Build the sandbox from the config file in ``sys.argv[1]``, then run the runner.
+    """Build the sandbox from the config on fd ``sys.argv[1]``, then run the runner.
 
     Introduced in the chapter "Instructor guide".
     """
-    with open(sys.argv[1]) as handle:
-        config = json.load(handle)
+    with os.fdopen(int(sys.argv[1]), "rb") as handle:
+        config = json.loads(handle.read())
+    status_fd = config["status_fd"]
     try:
+        if config.get("cgroup_procs"):
+            # Joined before anything else starts: every later process is counted.
+            with open(config["cgroup_procs"], "w") as handle:
+                handle.write("0")
         root = build_root(config)
         os.chroot(root)
         os.chdir(config["workdir"])
-        set_limits(config["limits"])
-        drop_privileges(config.get("uid"), config.get("gid"))
-    except BaseException as error:  # the runner must learn why it never started
-        _report_failure(config["events_fd"], error)
+        runner = os.fork()
+    except BaseException as error:  # the grader must learn why it never started
+        _report_failure(status_fd, error)
         raise SystemExit(70) from None
-    os.execve(config["argv"][0], config["argv"], config["env"])
+    if runner == 0:
+        start_runner(config)
+    for fd in (status_fd, *config["runner_fds"]):
+        os.close(fd)
+    raise SystemExit(reap_until(runner))
 
 
 if __name__ == "__main__":
