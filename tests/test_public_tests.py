@@ -118,3 +118,36 @@ def test_a_stub_raises_not_implemented():
 
     with pytest.raises(NotImplementedError):
         public_tests.check_initialize_parameters_zeros(stub)
+
+
+def _defined_in_a_cell(source: str, name: str):
+    """Define ``name`` as IPython does for a notebook cell (text in linecache)."""
+    import linecache
+
+    filename = f"/tmp/ipykernel_0/{abs(hash(source))}.py"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
+
+
+ZEROS_BODY = """def initialize_parameters_zeros(layers_dims):
+    return {f"{kind}{l}": np.zeros((layers_dims[l], layers_dims[l - 1]) if kind == "W"
+                                   else (layers_dims[l], 1))
+            for l in range(1, len(layers_dims)) for kind in "Wb"}
+"""
+
+
+@pytest.mark.parametrize(("header", "warned"), [
+    ("# GRADED FUNCTION: initialize_parameters_zeros (2 points)\n", False),
+    ("# GRADED FUNCTION: initialize_parameters_zeros\n", False),
+    ("", True),
+    ("# my zeros\n", True),
+])
+def test_a_missing_header_is_warned_about(header, warned, capsys):
+    function = _defined_in_a_cell(header + ZEROS_BODY, "initialize_parameters_zeros")
+    public_tests.check_initialize_parameters_zeros(function)
+    out = capsys.readouterr().out
+    assert out.endswith("All tests passed.\n")
+    assert ("Warning: the cell that defines initialize_parameters_zeros" in out) \
+        == warned

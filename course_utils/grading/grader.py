@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from pathlib import Path
 import nbformat
 
 from course_utils.grading.assignment import (
-    GRADED_HEADER,
     Assignment,
     AssignmentError,
     GradedFunction,
@@ -343,9 +343,11 @@ def extract_cells(assignment: Assignment, notebook: nbformat.NotebookNode
 
     Introduced in the chapter "Instructor guide". Setup cells are taken from the
     submission when it still has them (matched by cell id), else from the
-    source; each graded cell is found by its id, or failing that by its
-    ``# GRADED FUNCTION: name`` header. Other cells (experiments, plots, tests)
-    are not run.
+    source. Each graded cell is found by its id, else by its
+    ``# GRADED FUNCTION: name`` header (whatever the points text says), else as
+    the last code cell that defines ``def name(...)`` at its top level: a
+    student who edits or deletes the header line keeps the points. Other cells
+    (experiments, plots, tests) are not run.
 
     Parameters
     ----------
@@ -373,8 +375,10 @@ def extract_cells(assignment: Assignment, notebook: nbformat.NotebookNode
             function = graded_at[index]
             student_cell = _find_graded_cell(function, by_id, code_cells)
             if student_cell is None:
-                not_found[function.name] = ("no cell starting with '# GRADED "
-                                            f"FUNCTION: {function.name}' was found")
+                not_found[function.name] = (
+                    f"no code cell defines the function {function.name}: keep "
+                    f"its name, and its cell's first line '# GRADED FUNCTION: "
+                    f"{function.name} ({_number(function.points)} points)'")
             else:
                 cells.append(_job_cell(f"graded cell {function.name}",
                                        student_cell.source))
@@ -382,16 +386,32 @@ def extract_cells(assignment: Assignment, notebook: nbformat.NotebookNode
 
 
 def _find_graded_cell(function: GradedFunction, by_id: dict, code_cells: list):
-    def header_names(cell) -> str | None:
-        first_line = str(cell.get("source", "")).lstrip().split("\n", 1)[0]
-        match = GRADED_HEADER.match(first_line)
-        return match["name"] if match else None
-
+    """The student's cell for ``function``: by id, header, or definition."""
     candidate = by_id.get(function.cell_id)
-    if candidate is not None and header_names(candidate) == function.name:
+    if candidate is not None and (_header_name(candidate) == function.name
+                                  or _defines(candidate, function.name)):
         return candidate
-    return next((cell for cell in code_cells if header_names(cell) == function.name),
-                None)
+    by_header = [cell for cell in code_cells if _header_name(cell) == function.name]
+    if by_header:
+        return by_header[0]
+    defining = [cell for cell in code_cells if _defines(cell, function.name)]
+    return defining[-1] if defining else None
+
+
+# The header's name, even when the points text was edited or dropped.
+_LOOSE_HEADER = re.compile(r"^#\s*GRADED FUNCTION:\s*(?P<name>[A-Za-z_]\w*)")
+
+
+def _header_name(cell) -> str | None:
+    first_line = str(cell.get("source", "")).lstrip().split("\n", 1)[0]
+    match = _LOOSE_HEADER.match(first_line)
+    return match["name"] if match else None
+
+
+def _defines(cell, name: str) -> bool:
+    """Whether the cell has a top-level ``def name(`` (a line scan: no parsing)."""
+    return any(re.match(rf"(async\s+)?def\s+{re.escape(name)}\s*\(", line)
+               for line in str(cell.get("source", "")).split("\n"))
 
 
 def _job_cell(label: str, source: object) -> dict:
