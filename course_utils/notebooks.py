@@ -220,7 +220,8 @@ def prose_problems(notebook: nbformat.NotebookNode) -> list[str]:
     Every {eval} must be ``prose.NAME``, glued as NAME by a code cell above
     it (a stored output that nbval verifies), and have a stored
     ``user_expressions`` result whose text equals the glued text; no myst-nb
-    ``{glue`` role or directive may remain.
+    ``{glue`` role or directive and no link without text (``[](page.md)``)
+    may remain.
 
     Parameters
     ----------
@@ -242,6 +243,8 @@ def prose_problems(notebook: nbformat.NotebookNode) -> list[str]:
         where = f"cell {index} ({cell.source[:40]!r})"
         if re.search(r"\{glue[:}]", cell.source):
             problems.append(f"{where}: a {{glue}} role or directive remains")
+        for link in EMPTY_LINK.finditer(cell.source):
+            problems.append(f"{where}: the link {link.group(0)} has no text")
         results = {entry.get("expression"): entry.get("result", {})
                    for entry in cell.metadata.get(USER_EXPRESSIONS, [])}
         expressions = eval_expressions(cell.source)

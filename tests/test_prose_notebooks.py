@@ -128,7 +128,7 @@ def test_check_prose_finds_each_kind_of_problem():
         metadata={"scrapbook": {"name": "a", "mime_prefix": ""}})])
     notebook = new_notebook(cells=[
         new_markdown_cell("{eval}`prose.a` {eval}`x` {eval}`prose.b` "
-                          "{eval}`prose.c` {glue:text}`a`"),
+                          "{eval}`prose.c` {glue:text}`a` [](page.md)"),
         glued,
         new_markdown_cell("{eval}`prose.a`"),
         new_code_cell("prose.c = 2", outputs=[nbformat.v4.new_output(
@@ -140,9 +140,10 @@ def test_check_prose_finds_each_kind_of_problem():
     problems = "\n".join(prose_problems(notebook))
     for expected in ("a {glue} role or directive remains", "`x` is not prose.NAME",
                      "prose.b is not glued", "prose.a is set only below",
-                     "no stored result for prose.a", "no longer in the text"):
+                     "no stored result for prose.a", "no longer in the text",
+                     "the link [](page.md) has no text"):
         assert expected in problems
-    assert len(prose_problems(notebook)) == 7
+    assert len(prose_problems(notebook)) == 8
 
 
 def test_clean_notebook_keeps_user_expressions():
