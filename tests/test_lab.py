@@ -8,12 +8,14 @@ stored) show as the verified numbers, and no raw MyST, glue key, ``prose.``
 expression or link without text (or showing a file name) is visible.
 Screenshots go to tests/artifacts/lab/.
 
-While the chapters still use myst-nb's ``{glue:text}`` (see
-AWAITING_PROSE_CONVERSION in test_notebook_hygiene.py), the copy is converted
-with ``convert-prose`` and re-executed first, which takes minutes; set
-COURSE_LAB_BOOK to an already converted and executed copy of ``book/`` to
-skip that. Once the real chapters are converted, the copy is of them as they
-are.
+While a chapter still uses myst-nb's ``{glue:text}`` (listed in
+AWAITING_PROSE_CONVERSION in test_notebook_hygiene.py) its test is a strict
+xfail: JupyterLab shows the raw roles, and the test must see that. To check
+the converted chapters before the real ones are converted, run with
+COURSE_LAB_CONVERT=1 (the copy is converted with ``convert-prose`` and
+re-executed first: minutes) or with COURSE_LAB_BOOK set to an already
+converted and executed copy of ``book/``. Once the real chapters are converted
+and that set is empty, every chapter is checked as it is in ``book/``.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ from course_utils.notebooks import (
     execute_notebook,
 )
 from tests.conftest import BOOK_DIR, REPO_ROOT, running_as_root
+from tests.test_notebook_hygiene import AWAITING_PROSE_CONVERSION
 from tests.test_site import CHROMIUM, CHROMIUM_ARGS, NOTEBOOK_PAGES
 
 CHAPTERS = [page.removeprefix("book/") for page in NOTEBOOK_PAGES]
+PREPARED_BOOK = os.environ.get("COURSE_LAB_BOOK")
+CONVERT = os.environ.get("COURSE_LAB_CONVERT") == "1"
 RAW_MYST = ("{glue", "{eval}", "{admonition}", "```{", ":::{")
 # jupyterlab-myst's rendered admonition (myst-to-react) and its title.
 ADMONITION = ".jp-MarkdownCell .myst-admonition"
@@ -57,11 +62,10 @@ def _free_port() -> int:
 
 def _lab_book(folder: Path) -> Path:
     """A copy of the chapters whose prose uses {eval} with stored results."""
-    prepared = os.environ.get("COURSE_LAB_BOOK")
-    source = Path(prepared) if prepared else BOOK_DIR
+    source = Path(PREPARED_BOOK) if PREPARED_BOOK else BOOK_DIR
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns(
         ".ipynb_checkpoints", "_ext", "__pycache__"))
-    for chapter in CHAPTERS:
+    for chapter in CHAPTERS if CONVERT else []:
         path = folder / f"{chapter}.ipynb"
         notebook = nbformat.read(path, as_version=4)
         if any("{glue" in cell.source for cell in notebook.cells):
@@ -167,8 +171,16 @@ def _expected(notebook) -> tuple[str, list[str], list[tuple[int, list[str]]],
     return title.strip(), admonitions, numbers, names
 
 
+def _chapter_param(chapter: str):
+    pending = (f"book/{chapter}.ipynb" in AWAITING_PROSE_CONVERSION
+               and not (PREPARED_BOOK or CONVERT))
+    marks = [pytest.mark.xfail(strict=True, reason="still uses {glue:text}")
+             ] if pending else []
+    return pytest.param(chapter, marks=marks, id=chapter)
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", [_chapter_param(chapter) for chapter in CHAPTERS])
 def test_chapter_reads_well_in_jupyterlab(lab, browser_context, artifacts_dir,
                                          chapter):
     base, token, book = lab
