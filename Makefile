@@ -16,9 +16,9 @@ book: $(STAMP)
 	@echo "The course: file://$(CURDIR)/_build/html/index.html"
 	@echo "Run the chapters yourself: make lab"
 
-## lab: open the chapters in JupyterLab
+## lab: open the chapters in JupyterLab (as root too: it then needs --allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab book/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
 
 ## test: set up, then run every test (unit, notebooks, book build, browser, grader)
 test: $(STAMP) chromium

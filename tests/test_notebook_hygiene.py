@@ -9,6 +9,7 @@ import struct
 import nbformat
 import pytest
 
+from course_utils.notebooks import prose_problems
 from tests.conftest import BOOK_DIR, REPO_ROOT, SOURCE_DIR
 
 # Chapters and instructor sources are stored with their verified outputs; the
@@ -16,7 +17,13 @@ from tests.conftest import BOOK_DIR, REPO_ROOT, SOURCE_DIR
 NOTEBOOKS = sorted([path for path in BOOK_DIR.rglob("*.ipynb")
                     if "exercises" not in path.parts]
                    + list(SOURCE_DIR.glob("*.ipynb")))
-ALLOWED_CELL_METADATA = {"tags", "mystnb", "course_grade"}
+ALLOWED_CELL_METADATA = {"tags", "mystnb", "course_grade", "user_expressions"}
+# Chapters still written with myst-nb's glue roles, which JupyterLab cannot
+# show. Convert them (python -m course_utils.notebooks convert-prose, then
+# make execute) and empty this set: a converted chapter left here fails.
+AWAITING_PROSE_CONVERSION = {"book/comparison.ipynb", "book/he.ipynb",
+                             "book/introduction.ipynb", "book/large_random.ipynb",
+                             "book/zeros.ipynb"}
 MAX_NOTEBOOK_BYTES = 1_000_000
 MAX_IMAGE_WIDTH = 1400  # pixels: 14 inches at the course's 100 dpi
 
@@ -110,3 +117,19 @@ def test_streams_are_stored_merged(notebook_path):
         kinds = [(output.output_type, output.get("name")) for output in cell.outputs]
         assert all(first != second or first[0] != "stream"
                    for first, second in itertools.pairwise(kinds))
+
+
+def _awaiting_conversion(path):
+    marks = ([pytest.mark.xfail(strict=True, reason="still uses {glue:text}")]
+             if path.relative_to(REPO_ROOT).as_posix() in AWAITING_PROSE_CONVERSION
+             else [])
+    return pytest.param(path, marks=marks, id=path.relative_to(REPO_ROOT).as_posix())
+
+
+@pytest.mark.parametrize("path", [_awaiting_conversion(path) for path in NOTEBOOKS])
+def test_prose_numbers_are_stored_and_equal_their_verified_outputs(path):
+    # Each {eval}`prose.NAME` shows in JupyterLab the result stored in its
+    # cell's user_expressions; it must equal the output glued as NAME, which
+    # nbval verifies, and no {glue role may remain.
+    problems = prose_problems(nbformat.read(path, as_version=4))
+    assert not problems, "\n".join(problems)

@@ -102,6 +102,7 @@ def test_only_the_table_of_contents_is_built(site):
 def test_page_has_no_unrendered_roles_and_a_download_button(site, page):
     html = site.joinpath(f"{page}.html").read_text()
     assert "{glue:" not in html and "glue:text" not in html and "{doc}" not in html
+    assert "{eval}" not in html
     assert f"_sources/{page}{_source(page).suffix}" in html
 
 
