@@ -357,8 +357,9 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
         Threads to split the seeds over (numpy releases the GIL in its loops);
         default: the number of CPU cores, at most one per seed. The seeds are
         trained in stacks of at most ``SEEDS_PER_BATCH`` (16), whose buffers
-        stay in the cache. While it trains, BLAS is limited to one thread per
-        call (process-wide, with threadpoolctl), so the threads do not compete.
+        stay in the cache. With more than one worker, BLAS is limited to one
+        thread per call while training (process-wide, with threadpoolctl), so
+        the threads do not compete.
 
     Returns
     -------
@@ -410,14 +411,14 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
                 batch.run(min(record_every, num_iterations - iteration))
             return recorded, batch.costs()
 
-    from threadpoolctl import threadpool_limits
+    if workers == 1:
+        outcomes = [run(batch) for batch in batches]
+    else:
+        from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        if workers == 1:
-            outcomes = [run(batch) for batch in batches]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                outcomes = list(pool.map(run, batches))
+        with threadpool_limits(limits=1, user_api="blas"), \
+                ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(run, batches))
 
     results = [None] * len(seeds)
     iterations = range(0, num_iterations, record_every)
