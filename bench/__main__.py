@@ -177,14 +177,19 @@ def single_throughput(X, Y, iterations: int) -> dict:
 
 
 def scaling_examples(sizes: list[int], iterations: int) -> list:
+    """By number of examples, with the default BLAS threads and with one."""
+    from threadpoolctl import threadpool_limits
+
     rows = []
     for m in sizes:
         X, Y = make_circles_split(m, 1)
-        seconds = statistics.median(
-            timed(partial(train, X, Y, num_iterations=iterations))[0]
-            for _ in range(3))
+        run = partial(train, X, Y, num_iterations=iterations)
+        seconds = statistics.median(timed(run)[0] for _ in range(3))
+        with threadpool_limits(limits=1, user_api="blas"):
+            one_thread = statistics.median(timed(run)[0] for _ in range(3))
         rows.append({"examples": m, "iterations": iterations, "seconds": seconds,
-                     "ns_per_example_iteration": seconds / iterations / m * 1e9})
+                     "ns_per_example_iteration": seconds / iterations / m * 1e9,
+                     "one_blas_thread_seconds": one_thread})
     return rows
 
 
