@@ -4,7 +4,10 @@ Introduced in the chapter
 "Why the initial weights matter". The computations follow the original
 assignment operation for operation (the same products, sums and masks in the
 same order), which is what lets the course reproduce its printed costs to the
-last digit. Unlike the original, the network may have any depth and width.
+last digit. Unlike the original, the network may have any depth and width, and
+tanh hidden layers. ``train`` runs on a preallocated engine
+(``course_utils._engine``) that makes exactly these operations with less
+overhead; ``train_seeds`` trains many seeds at once, equal up to rounding.
 """
 
 from __future__ import annotations
