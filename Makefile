@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_PARALLEL := -n 2 --dist loadscope
 
-.PHONY: book lab test test-fast execute lint constraints chromium check-kernels clean
+.PHONY: book lab test test-fast execute lint constraints chromium check-kernels clean bench
 
 ## book: set up, build the website and open it in a browser
 book: $(STAMP)
@@ -28,6 +28,11 @@ test: $(STAMP) chromium
 ## test-fast: the unit tests only
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not build and not browser"
+
+## bench: run the benchmarks, write bench/results.md, results.json, seeds.png;
+## BENCH_FLAGS="--test-command --book" also times `make test` and the book build
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_FLAGS)
 
 ## execute: re-run every chapter and instructor notebook in place (for authors);
 ## the student versions in book/exercises come from `course-grade release`

@@ -4,7 +4,10 @@ Introduced in the chapter
 "Why the initial weights matter". The computations follow the original
 assignment operation for operation (the same products, sums and masks in the
 same order), which is what lets the course reproduce its printed costs to the
-last digit. Unlike the original, the network may have any depth and width.
+last digit. Unlike the original, the network may have any depth and width, and
+tanh hidden layers. ``train`` runs on a preallocated engine
+(``course_utils._engine``) that makes exactly these operations with less
+overhead; ``train_seeds`` trains many seeds at once, equal up to rounding.
 """
 
 from __future__ import annotations
@@ -357,8 +360,9 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
         Threads to split the seeds over (numpy releases the GIL in its loops);
         default: the number of CPU cores, at most one per seed. The seeds are
         trained in stacks of at most ``SEEDS_PER_BATCH`` (16), whose buffers
-        stay in the cache. While it trains, BLAS is limited to one thread per
-        call (process-wide, with threadpoolctl), so the threads do not compete.
+        stay in the cache. With more than one worker, BLAS is limited to one
+        thread per call while training (process-wide, with threadpoolctl), so
+        the threads do not compete.
 
     Returns
     -------
@@ -410,14 +414,14 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
                 batch.run(min(record_every, num_iterations - iteration))
             return recorded, batch.costs()
 
-    from threadpoolctl import threadpool_limits
+    if workers == 1:
+        outcomes = [run(batch) for batch in batches]
+    else:
+        from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        if workers == 1:
-            outcomes = [run(batch) for batch in batches]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                outcomes = list(pool.map(run, batches))
+        with threadpool_limits(limits=1, user_api="blas"), \
+                ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(run, batches))
 
     results = [None] * len(seeds)
     iterations = range(0, num_iterations, record_every)
