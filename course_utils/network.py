@@ -38,7 +38,11 @@ from course_utils._engine import (
     check_activation,
     sigmoid_into,
 )
-from course_utils.initializers import DEFAULT_SEED, initialize_parameters
+from course_utils.initializers import (
+    DEFAULT_SEED,
+    initialize_parameters,
+    needs_data,
+)
 
 CANONICAL_LAYERS = (2, 10, 5, 1)
 CANONICAL_LEARNING_RATE = 0.01
@@ -292,7 +296,7 @@ def train(X: np.ndarray, Y: np.ndarray,
     if print_digits is not None:
         print_digits = check_positive_int(print_digits, "print_digits")
     activation = check_activation(hidden_activation)
-    parameters, name = _starting_parameters(initialization, layers_dims, seed)
+    parameters, name = _starting_parameters(initialization, layers_dims, seed, X)
     check_input_width(X, parameters)
 
     network = Network(X, Y, parameters, activation, learning_rate)
@@ -324,7 +328,7 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
                 workers: int | None = None) -> list[TrainingResult]:
     """Train one network per seed, all at once; like ``train(..., seed=s)`` per seed.
 
-    Introduced in the chapter "Comparing the three initializations".
+    Introduced in the chapter "Robustness across seeds".
 
     The networks are trained together on stacked weights with batched matrix
     products (the first layer of every network in one product, since they
@@ -393,7 +397,8 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
     workers = min(check_positive_int(workers, "workers"), len(seeds))
     activation = check_activation(hidden_activation)
     layers_dims = check_layers_dims(layers_dims)
-    starts = [initialize_parameters(initialization, layers_dims, seed=seed)
+    options = {"X": X} if needs_data(initialization) else {}
+    starts = [initialize_parameters(initialization, layers_dims, seed=seed, **options)
               for seed in seeds]
     check_input_width(X, starts[0])
 
@@ -485,7 +490,8 @@ def accuracy(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray]
 
 
 def _starting_parameters(initialization: object, layers_dims: Sequence[int],
-                         seed: int) -> tuple[dict[str, np.ndarray], str]:
+                         seed: int, X: np.ndarray
+                         ) -> tuple[dict[str, np.ndarray], str]:
     if isinstance(initialization, Mapping):
         check_parameters(initialization, "initialization")
         copied = {key: np.array(value, dtype=float)
@@ -493,7 +499,10 @@ def _starting_parameters(initialization: object, layers_dims: Sequence[int],
         return copied, "custom"
     layers_dims = check_layers_dims(layers_dims)
     seed = check_seed(seed)
-    return initialize_parameters(initialization, layers_dims, seed=seed), initialization
+    # A data-driven initializer (LSUV) is calibrated on the training inputs.
+    options = {"X": X} if needs_data(initialization) else {}
+    return (initialize_parameters(initialization, layers_dims, seed=seed, **options),
+            initialization)
 
 
 def _forward(X: np.ndarray, parameters: Mapping[str, np.ndarray],

@@ -300,3 +300,20 @@ def test_train_seeds_accepts_a_numpy_array_of_seeds(dataset):
                           num_iterations=2)
     _assert_close_to_train(results[1],
                            train(X_train, Y_train, seed=5, num_iterations=2))
+
+
+def test_data_driven_initializers_are_calibrated_on_the_training_inputs(dataset):
+    # train and train_seeds hand X to LSUV; the start they train from is the
+    # one initialize_parameters computes from the same X and seed.
+    from course_utils import compute_cost, forward_propagation, initialize_parameters
+    from course_utils import train as train_one
+
+    X_train, Y_train, _, _ = dataset
+    start = initialize_parameters("lsuv", [2, 10, 5, 1], seed=4, X=X_train)
+    expected = compute_cost(forward_propagation(X_train, start)[0], Y_train)
+    one = train_one(X_train, Y_train, initialization="lsuv", seed=4,
+                    num_iterations=1)
+    [batched] = train_seeds(X_train, Y_train, initialization="lsuv", seeds=[4],
+                            num_iterations=1)
+    assert one.costs[0][1] == expected
+    assert batched.costs[0][1] == pytest.approx(expected, rel=1e-12)
