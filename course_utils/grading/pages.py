@@ -347,6 +347,9 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
                                "FROM runs ORDER BY rowid")
         seconds = gradebook.query("SELECT student, assignment, seconds, status "
                                   "FROM submissions ORDER BY seconds DESC")
+        details = {(student, assignment): detail for student, assignment, detail
+                   in gradebook.query("SELECT student, assignment, detail "
+                                      "FROM submissions")}
     distributions: dict[str, tuple[float, Counter]] = {}
     for student, assignment, function, status, points, maximum, _ in function_rows:
         del student, status
@@ -372,10 +375,10 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
         if status in ("timeout", "crashed"):
             problems.append((student, assignment, function, status,
                              detail.replace("\n", "; ")))
-    for total in totals:
-        if total.status not in ("graded", "missing"):
-            problems.append((total.student, total.assignment, "(whole submission)",
-                             total.status, ""))
+    for student, assignment, _, status in seconds:
+        if status not in ("graded", "missing"):
+            problems.append((student, assignment, "(whole submission)", status,
+                             details.get((student, assignment), "")))
     timing = {"runs": [(started, round(run_seconds, 1), count, jobs)
                        for started, run_seconds, count, jobs in runs],
               "submissions": len(seconds),
@@ -388,7 +391,7 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
         body += _histogram(number, title, maximum, counts)
     body += ['<h2>Most common failures of the hidden checks</h2>',
              '<table id="failures"><tr><th>function</th><th>what the check found'
-             "</th><th>count</th></tr>"]
+             "</th><th>submissions</th></tr>"]
     body += [f"<tr><td><code>{escape(function)}</code></td><td>{escape(message)}"
              f"</td><td>{count}</td></tr>"
              for (function, message), count in failures.most_common(20)]
