@@ -412,7 +412,8 @@ def test_feedback_pages_show_every_number_and_no_secret(scored):
             assert "Comment: =SUM(A1) &lt;b&gt;see me&lt;/b&gt;" in page
         assert "<script" not in page and "<img" not in page
         assert 'http-equiv="Content-Security-Policy"' in page
-        assert f"/exercises/{ASSIGNMENT}.html" in page
+        assert (f'<a href="https://weight-init-course.github.io/weight-initialization/'
+                f'book/exercises/{ASSIGNMENT}.html">') in page
         for secret in hidden_arguments:
             assert secret not in page and secret not in markdown, (folder, secret)
     # With the instructor's explicit option, the calls are named.

@@ -82,8 +82,8 @@ class FeedbackOptions:
     Attributes
     ----------
     site_url : str
-        The course website; each page links to
-        ``<site_url>/exercises/<assignment>.html``.
+        The course website; each page links to the assignment's chapter,
+        ``<site_url>/book/exercises/<assignment>.html``.
     show_hidden_calls : bool
         Name each hidden check's call (its arguments). Off by default; needs
         ``source_dir``.
@@ -210,7 +210,8 @@ class _Sections:
         self.status, detail, feedback = submission
         self.note = feedback or detail
         self.calls = calls
-        self.link = f"{site_url.rstrip('/')}/exercises/{total.assignment}.html"
+        self.link = (f"{site_url.rstrip('/')}/book/exercises/"
+                     f"{total.assignment}.html")
 
     def _checks(self, function: str, status: str, detail: str, feedback: str
                 ) -> list[str]:
@@ -424,10 +425,7 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
 
 
 def _histogram(number: int, title: str, maximum: float, counts: Counter) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot, no backend: nothing global
 
     figure = Figure(figsize=(5, 2.4), dpi=90)
     axes = figure.subplots()
