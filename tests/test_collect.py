@@ -175,3 +175,18 @@ def test_cli_errors_are_one_line_and_name_the_argument(tmp_path):
         assert status == 1, arguments
         assert err.startswith("course-grade: error: ") and message in err, err
         assert err.count("\n") == 1, err
+
+
+def test_a_linked_student_folder_is_never_written_through(tmp_path):
+    archive = tmp_path / "canvas.zip"
+    build_zip(archive, [("adaa_1_2_initialization.ipynb", NOTEBOOK, WHEN),
+                        ("bobb_3_4_initialization.ipynb", NOTEBOOK, WHEN)])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "bobb_3").symlink_to(outside)
+    report = collect(archive, tmp_path / "out", "initialization")
+    assert [entry.student for entry in report.collected] == ["adaa_1"]
+    assert _reasons(report) == {"bobb_3_4_initialization.ipynb": "bobb_3 exists in "
+                                "the submissions folder and is not a folder"}
+    assert os.listdir(outside) == []

@@ -276,7 +276,14 @@ class Gradebook:
 
     def record_questions(self, assignment: str,
                          questions: list[tuple[str, str, float]]) -> None:
-        """Store an assignment's written questions ``(name, prompt, max_points)``."""
+        """Store an assignment's written questions, replacing the old ones.
+
+        Parameters
+        ----------
+        assignment : str
+        questions : list of tuple
+            ``(name, prompt, max_points)`` per question.
+        """
         with self._lock:
             connection = self._connection
             connection.execute("BEGIN IMMEDIATE")
@@ -293,18 +300,45 @@ class Gradebook:
 
     def record_run(self, started_at: str, seconds: float, submissions: int,
                    jobs: int) -> None:
-        """Remember how long a grading run took."""
+        """Remember how long a grading run took (for ``course-grade report``).
+
+        Parameters
+        ----------
+        started_at : str
+            ISO 8601, UTC.
+        seconds : float
+        submissions : int
+            Submissions graded (unchanged ones skipped are not counted).
+        jobs : int
+        """
         with self._lock:
             self._connection.execute("INSERT INTO runs VALUES (?, ?, ?, ?)",
                                      (started_at, seconds, submissions, jobs))
 
     def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
-        """Rows of a read-only query (for reports and exports)."""
+        """Rows of a query (for reports and exports).
+
+        Parameters
+        ----------
+        sql : str
+            Trusted SQL; values go in ``parameters``.
+        parameters : tuple
+
+        Returns
+        -------
+        list of tuple
+        """
         with self._lock:
             return self._connection.execute(sql, parameters).fetchall()
 
     def transaction(self, statements: list[tuple[str, tuple]]) -> None:
-        """Run ``(sql, parameters)`` statements in one transaction: all or none."""
+        """Run ``(sql, parameters)`` statements in one transaction: all or none.
+
+        Parameters
+        ----------
+        statements : list of tuple
+            ``(sql, parameters)`` pairs.
+        """
         with self._lock:
             connection = self._connection
             connection.execute("BEGIN IMMEDIATE")
