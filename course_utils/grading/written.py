@@ -220,7 +220,7 @@ def import_scores(gradebook_path: str | Path, review_csv: str | Path) -> int:
             by_cell[cell_key] = None if cell_key in by_cell else key
         problems, updates, seen = [], [], set()
         try:
-            with open(review_csv, newline="", encoding="utf-8") as handle:
+            with open(review_csv, newline="", encoding="utf-8-sig") as handle:
                 reader = csv.DictReader(handle)
                 missing = [column for column in ("student", "assignment", "question",
                                                  "points")
