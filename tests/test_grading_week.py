@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import re
+import shutil
 import sqlite3
 import stat
 import zipfile
@@ -208,6 +209,10 @@ def week(request, tmp_path_factory, monkeypatch_module):
     """Everything up to ``answers``; the tests below score, report and export."""
     platform = request.param
     root = tmp_path_factory.mktemp(platform)
+    # This assignment only, whatever other assignments the course adds.
+    source = root / "source"
+    source.mkdir()
+    shutil.copy(SOURCE_DIR / f"{ASSIGNMENT}.ipynb", source)
     students = _students()
     archive = root / "download.zip"
     build = _canvas_zip if platform == "canvas" else _moodle_zip
@@ -217,16 +222,16 @@ def week(request, tmp_path_factory, monkeypatch_module):
     collect_out = _ok("collect", archive, submissions, "--assignment", ASSIGNMENT,
                       "--gradebook", gradebook, "--late-after", DEADLINE,
                       "--report", root / "collected.csv", *penalty)
-    _ok("release", SOURCE_DIR, root / "release")
-    _ok("release", SOURCE_DIR, root / "release", "--check")
-    _ok("grade", SOURCE_DIR, submissions, "--gradebook", gradebook, "--jobs", "2",
+    _ok("release", source, root / "release")
+    _ok("release", source, root / "release", "--check")
+    _ok("grade", source, submissions, "--gradebook", gradebook, "--jobs", "2",
         "--timeout", str(TIMEOUT))
     _ok("answers", "--gradebook", gradebook, "--out", root / "review.csv")
     _ok("answers", "--gradebook", gradebook, "--out", root / "review.md")
     return {"root": root, "gradebook": gradebook, "submissions": submissions,
             "students": built["students"], "skipped": built["skipped"],
             "collect_out": collect_out, "platform": platform,
-            "penalty": 10.0 if penalty else 0.0}
+            "penalty": 10.0 if penalty else 0.0, "source": source}
 
 
 @pytest.fixture(scope="module")
@@ -419,7 +424,7 @@ def test_feedback_pages_show_every_number_and_no_secret(scored):
     # With the instructor's explicit option, the calls are named.
     out = scored["root"] / "with-calls"
     _ok("feedback", "--gradebook", scored["gradebook"], "--out", out,
-        "--show-hidden-calls", "--source", SOURCE_DIR)
+        "--show-hidden-calls", "--source", scored["source"])
     some = next(folder for folder, plan in scored["expected"].items()
                 if plan["kind"] == "correct")
     assert "initialize_parameters_he([6, 3, 8, 1])" in (

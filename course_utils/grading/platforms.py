@@ -60,10 +60,11 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
         raise ValueError(f"platform: must be canvas or moodle; got {platform!r}")
     with open_gradebook(gradebook_path) as gradebook:
         totals = gradebook.totals()
-        collected = {(student, name): (kind, platform_id, display) for
-                     student, name, kind, platform_id, display in gradebook.query(
-                         "SELECT student, assignment, platform, platform_id, "
-                         "display_name FROM collected")}
+        # A student's platform id is the same for every assignment.
+        collected = {student: (platform_id, display) for
+                     student, platform_id, display in gradebook.query(
+                         "SELECT student, platform_id, display_name FROM collected "
+                         "WHERE platform = ? ORDER BY rowid", (platform,))}
     assignments = sorted({total.assignment for total in totals})
     if assignment is not None:
         if assignment not in assignments:
@@ -74,8 +75,7 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
                          "assignments; choose one with --assignment")
     totals = [total for total in totals if total.assignment in assignments]
     lacking = sorted({total.student for total in totals
-                      if collected.get((total.student, total.assignment),
-                                       ("",))[0] != platform})
+                      if total.student not in collected})
     if lacking:
         shown = ", ".join(repr(name[:40]) for name in lacking[:5])
         raise ValueError(f"format: no {platform} id for {len(lacking)} student(s) "
@@ -86,7 +86,7 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
         if platform == "moodle":
             writer.writerow(MOODLE_COLUMNS)
             for total in totals:
-                _, platform_id, display = collected[(total.student, total.assignment)]
+                platform_id, display = collected[total.student]
                 writer.writerow([f"Participant {platform_id}",
                                  spreadsheet_safe(display),
                                  _number(total.points), _number(total.max_points),
@@ -96,7 +96,7 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
         writer.writerow([*CANVAS_COLUMNS, *(spreadsheet_safe(h) for h in headers)])
         students: dict[str, dict] = {}
         for total in totals:
-            _, platform_id, display = collected[(total.student, total.assignment)]
+            platform_id, display = collected[total.student]
             row = students.setdefault(platform_id, {"name": display})
             row[total.assignment] = _number(total.points)
         for platform_id, row in sorted(students.items()):
