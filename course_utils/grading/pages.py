@@ -138,7 +138,8 @@ def write_feedback_pages(gradebook_path: str | Path, out_dir: str | Path,
         sections = _Sections(total, data["submissions"][key],
                              data["functions"].get(key, []),
                              data["answers"].get(key, []),
-                             calls.get(total.assignment, {}), options.site_url)
+                             calls.get(total.assignment, {}), options.site_url,
+                             data["names"].get(total.student, ""))
         folder = out_dir / total.student
         if folder.is_symlink():
             continue
@@ -174,8 +175,10 @@ def _feedback_data(gradebook: Gradebook) -> dict:
             "ON q.assignment = w.assignment AND q.question = w.question "
             "ORDER BY w.question"):
         answers.setdefault((student, assignment), []).append(tuple(row))
+    names = dict(gradebook.query("SELECT student, display_name FROM collected "
+                                 "ORDER BY rowid"))
     return {"totals": gradebook.totals(), "submissions": submissions,
-            "functions": functions, "answers": answers}
+            "functions": functions, "answers": answers, "names": names}
 
 
 def _hidden_calls(options: FeedbackOptions, assignments: set[str]
@@ -205,8 +208,10 @@ class _Sections:
 
     def __init__(self, total: Total, submission: tuple, functions: list[tuple],
                  answers: list[tuple], calls: dict[str, list[str]],
-                 site_url: str) -> None:
+                 site_url: str, display_name: str = "") -> None:
         self.total, self.functions, self.answers = total, functions, answers
+        # The name on the learning platform, when collect recorded one.
+        self.display = display_name if display_name != total.student else ""
         self.status, detail, feedback = submission
         self.note = feedback or detail
         self.calls = calls
@@ -245,7 +250,9 @@ class _Sections:
         title = f"{total.assignment}: {_number(total.points)} / " \
                 f"{_number(total.max_points)} points"
         body = [f"<h1>{escape(title)}</h1>",
-                f"<p>Feedback for <strong>{escape(total.student, 200)}</strong>. "
+                f"<p>Feedback for <strong>{escape(total.student, 200)}</strong>"
+                + (f" ({escape(self.display, 200)})" if self.display else "")
+                + ". "
                 f"Status: <code>{escape(self.status)}</code>.</p>",
                 "<ul>" + "".join(f"<li>{escape(part)}</li>" for part in
                                  self._summary()) + "</ul>"]
@@ -285,7 +292,9 @@ class _Sections:
         total = self.total
         lines = [f"# {markdown_text(total.assignment)}: {_number(total.points)} / "
                  f"{_number(total.max_points)} points", "",
-                 f"Status: {markdown_text(self.status)}.", ""]
+                 f"Feedback for {markdown_text(total.student, 200)}"
+                 + (f" ({markdown_text(self.display, 200)})" if self.display
+                    else "") + f". Status: {markdown_text(self.status)}.", ""]
         lines += [f"- {markdown_text(part)}" for part in self._summary()] + [""]
         if self.note:
             lines += [f"Note: {markdown_text(self.note, 2000)}", ""]
