@@ -101,3 +101,40 @@ def graded_cell(name: str, body: str, prelude: str = "") -> str:
     indented = "\n".join("    " + line for line in body.strip("\n").split("\n"))
     return (f"# GRADED FUNCTION: {name} (1 points)\n{prelude}\n"
             f"def {name}(layers_dims):\n{indented}\n")
+
+
+# --- The instructor's week: platform downloads built as the platforms name them --
+
+DEADLINE = (2026, 11, 20, 23, 59, 0)
+
+
+def submission_bytes(tmp_dir, graded: dict[str, str] | None = None,
+                     answer: str | None = None) -> bytes:
+    """A submission notebook's bytes; ``answer`` replaces the written answer's stub."""
+    import json
+
+    path = write_submission(tmp_dir, graded)
+    notebook = json.loads(path.read_text())
+    if answer is not None:
+        for cell in notebook["cells"]:
+            if "course_grade" in cell.get("metadata", {}):
+                source = "".join(cell["source"])
+                cell["source"] = source.replace("YOUR ANSWER HERE", answer)
+    path.unlink()
+    return json.dumps(notebook).encode()
+
+
+def build_zip(path, entries) -> None:
+    """Write a zip of ``(name, data, date_time)`` or ``(ZipInfo, data)`` entries."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in entries:
+            if isinstance(entry[0], zipfile.ZipInfo):
+                archive.writestr(entry[0], entry[1])
+            else:
+                name, data, date_time = entry
+                info = zipfile.ZipInfo(name, date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o100644 << 16
+                archive.writestr(info, data)

@@ -220,5 +220,5 @@ def test_export_writes_one_row_per_student_and_assignment(tmp_path):
     with open(tmp_path / "grades.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [["student", "assignment", "points", "max_points", "status"],
-                    ["ada", "initialization", "7", "7", "graded"],
-                    ["bob", "initialization", "0", "7", "missing"]]
+                    ["ada", "initialization", "7", "9", "graded"],
+                    ["bob", "initialization", "0", "9", "missing"]]

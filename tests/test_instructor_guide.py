@@ -1,17 +1,25 @@
-"""The instructor guide's release-grade-export cycle, run exactly as printed."""
+"""The instructor guide's week, run exactly as printed on a fixture Canvas download."""
 
 import csv
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import BOOK_DIR, REPO_ROOT, reference_sources, write_submission
+from course_utils.grading.cli import main as course_grade
+from tests.conftest import (
+    BOOK_DIR,
+    REPO_ROOT,
+    build_zip,
+    reference_sources,
+    submission_bytes,
+)
 
 GUIDE = BOOK_DIR / "exercises" / "instructors.md"
 COURSE_GRADE = Path(sys.executable).with_name("course-grade")
+VERBS = ["release", "collect", "release", "grade", "answers", "answers", "score",
+         "feedback", "report", "export"]
 
 
 def _cycle_commands() -> list[str]:
@@ -21,14 +29,25 @@ def _cycle_commands() -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _run(command: str, home: Path) -> None:
-    """Run a printed command from the course folder, ``~`` being ``home``."""
+def _words(command: str, home: Path) -> list[str]:
     words = [word.replace("~", str(home), 1) if word.startswith("~/") else word
              for word in shlex.split(command)]
     assert words[0] == "course-grade"
-    completed = subprocess.run([str(COURSE_GRADE), *words[1:]], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return words
+
+
+def _run(command: str, home: Path, capsys) -> str:
+    """Run a printed command from the course folder, ``~`` being ``home``.
+
+    In this process (``course-grade`` is ``cli.main``): a new Python per
+    command would cost seconds each on a busy machine. The first command runs
+    through the installed ``course-grade`` script.
+    """
+    capsys.readouterr()
+    status = course_grade(_words(command, home)[1:])
+    captured = capsys.readouterr()
+    assert status == 0, captured.out + captured.err
+    return captured.out
 
 
 def _git_status() -> str:
@@ -37,28 +56,69 @@ def _git_status() -> str:
                           check=True).stdout
 
 
-def test_the_guide_shows_release_grade_and_export():
+def test_the_guide_walks_through_the_whole_week():
     verbs = [shlex.split(command)[1] for command in _cycle_commands()]
-    assert verbs == ["release", "grade", "export"]
+    assert verbs == VERBS
 
 
-def test_the_printed_cycle_works_and_writes_nothing_in_the_course(tmp_path):
+def test_the_printed_week_works_and_writes_nothing_in_the_course(
+        tmp_path, capsys, monkeypatch):
     status_before = _git_status()
-    release, grade, export = _cycle_commands()
-    _run(release, tmp_path)
+    commands = _cycle_commands()
+    completed = subprocess.run([str(COURSE_GRADE), *_words(commands[0], tmp_path)[1:]],
+                               cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    monkeypatch.chdir(REPO_ROOT)
     grading = tmp_path / "grading"
-    released = grading / "release" / "initialization.ipynb"
-    assert released.is_file()
-    # Two students: one hands in a finished notebook, one the untouched release.
-    write_submission(grading / "submissions" / "ada", reference_sources())
-    (grading / "submissions" / "bob").mkdir()
-    shutil.copy(released, grading / "submissions" / "bob" / released.name)
-    _run(grade, tmp_path)
-    _run(export, tmp_path)
-    with open(grading / "grades.csv", newline="") as handle:
+    assert (grading / "release" / "initialization.ipynb").is_file()
+    # The Canvas download: Ada finished on time, Bob handed in the untouched
+    # release late (Canvas marks it), Cy's file came after the deadline.
+    on_time, after = (2026, 11, 20, 18, 0, 0), (2026, 11, 21, 9, 30, 0)
+    build_zip(grading / "submissions.zip", [
+        ("lovelaceada_101_9001_initialization.ipynb",
+         submission_bytes(tmp_path / "work", reference_sources(),
+                          "All outputs are sigmoid(0) = 0.5."), on_time),
+        ("babbagebob_LATE_102_9002_initialization.ipynb",
+         submission_bytes(tmp_path / "work"), after),
+        ("hoppercy_103_9003_initialization.ipynb",
+         submission_bytes(tmp_path / "work", answer="I do not know."), after)])
+    collected = _run(commands[1], tmp_path, capsys)
+    assert "canvas: collected 3, of which 2 late; skipped 0" in collected
+    for command in commands[2:6]:
+        _run(command, tmp_path, capsys)
+    # The instructor types the points into review.csv.
+    review = grading / "review.csv"
+    with open(review, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(row["student"], row["points"], row["max_points"], row["status"])
-            for row in rows] == [("ada", "7", "7", "graded"),
-                                 ("bob", "0", "7", "graded")]
-    assert (grading / "feedback" / "bob" / "initialization.md").exists()
-    assert _git_status() == status_before, "the cycle wrote into the repository"
+    assert [(row["student"], row["answer"]) for row in rows
+            if row["assignment"] == "initialization"] == [
+        ("babbagebob_102", ""), ("hoppercy_103", "I do not know."),
+        ("lovelaceada_101", "All outputs are sigmoid(0) = 0.5.")]
+    points = {"babbagebob_102": "0", "hoppercy_103": "0.5", "lovelaceada_101": "2"}
+    for row in rows:  # 0 for the questions of any other assignment
+        row["points"] = points[row["student"]] \
+            if row["assignment"] == "initialization" else "0"
+    with open(review, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert f"scored {len(rows)} answer(s)" in _run(commands[6], tmp_path, capsys)
+    for command in commands[7:]:
+        _run(command, tmp_path, capsys)
+    with open(grading / "grades.csv", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    # Other assignments of the course get columns of their own.
+    column = header.index("initialization")
+    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert [[*row[:5], row[column]] for row in rows] == [
+        ["lovelaceada", "101", "", "", "", "9"],
+        ["babbagebob", "102", "", "", "", "0"],
+        ["hoppercy", "103", "", "", "", "0.5"]]
+    page = (grading / "feedback" / "lovelaceada_101" / "initialization.html")
+    assert "initialization: 9 / 9 points" in page.read_text()
+    late = (grading / "feedback" / "babbagebob_102" / "initialization.md").read_text()
+    assert "submitted late (no points taken off)" in late
+    assert (grading / "review.md").is_file()
+    assert "<img" in (grading / "report.html").read_text()
+    assert _git_status() == status_before, "the week wrote into the repository"

@@ -42,6 +42,8 @@ GRADED_HEADER = re.compile(
     r"^#\s*GRADED FUNCTION:\s*(?P<name>[A-Za-z_]\w*)\s*"
     r"\((?P<points>\d+(?:\.\d+)?)\s*points?\)\s*$")
 KEPT_CELL_METADATA = ("tags", "mystnb")
+WRITTEN_POINTS = re.compile(r"\((?P<points>\d+(?:\.\d+)?)\s*points?\b")
+WRITTEN_METADATA = "course_grade"  # cell metadata the release writes on answers
 
 
 class AssignmentError(ValueError):
@@ -88,6 +90,31 @@ class GradedFunction:
     cases: list[Case] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A written answer the instructor scores by hand (a markdown solution block).
+
+    Introduced in the chapter "Instructor guide".
+
+    Attributes
+    ----------
+    name : str
+        ``question_1``, ``question_2``, ... in the notebook's order.
+    points : float
+        The ``(N points)`` on the cell's first line; 0 when it declares none.
+    cell_index : int
+    cell_id : str or None
+    prompt : str
+        The cell's text before the answer, as the student version shows it.
+    """
+
+    name: str
+    points: float
+    cell_index: int
+    cell_id: str | None
+    prompt: str
+
+
 @dataclass
 class Assignment:
     """A parsed instructor source notebook.
@@ -101,10 +128,15 @@ class Assignment:
     functions: dict[str, GradedFunction]
     setup_cells: list[int]
     source_sha256: str
+    questions: dict[str, WrittenQuestion] = field(default_factory=dict)
 
     @property
     def max_points(self) -> float:
         return sum(function.points for function in self.functions.values())
+
+    @property
+    def written_max_points(self) -> float:
+        return sum(question.points for question in self.questions.values())
 
     @property
     def cases(self) -> list[Case]:
@@ -137,12 +169,21 @@ def load_assignment(path: str | Path) -> Assignment:
     functions: dict[str, GradedFunction] = {}
     hidden_calls: list[tuple[int, str]] = []
     setup_cells = []
+    questions: dict[str, WrittenQuestion] = {}
     for index, cell in enumerate(notebook.cells):
         where = f"{path.name}, cell {index}"
         blocks = _blocks(cell.source, where)
         if cell.cell_type != "code":
             if any(kind == "hidden" for kind, _ in blocks):
                 raise AssignmentError(f"{where}: hidden tests must be in a code cell")
+            if any(kind == "solution" for kind, _ in blocks):
+                name = f"question_{len(questions) + 1}"
+                points = WRITTEN_POINTS.search(cell.source.split("\n", 1)[0])
+                prompt = _strip_blocks(cell.source, "markdown")
+                prompt = prompt.split(MARKDOWN_STUB[0], 1)[0].rstrip()
+                questions[name] = WrittenQuestion(
+                    name, float(points["points"]) if points else 0.0, index,
+                    cell.get("id"), prompt)
             continue
         header = GRADED_HEADER.match(cell.source.lstrip().split("\n", 1)[0])
         if header:
@@ -172,7 +213,7 @@ def load_assignment(path: str | Path) -> Assignment:
         if not function.cases:
             raise AssignmentError(f"{path.name}: {function.name} has no hidden tests")
     return Assignment(path.stem, path, notebook, functions, setup_cells,
-                      hashlib.sha256(data).hexdigest())
+                      hashlib.sha256(data).hexdigest(), questions)
 
 
 def _blocks(source: str, where: str) -> list[tuple[str, list[str]]]:
@@ -252,11 +293,19 @@ def student_version(assignment: Assignment) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                        "name": "python3"},
         "language_info": {"name": "python"}})
-    for cell in notebook.cells:
+    written_at = {question.cell_index: question
+                  for question in assignment.questions.values()}
+    for index, cell in enumerate(notebook.cells):
         cell.source = _strip_blocks(cell.source, cell.cell_type)
         cell.metadata = nbformat.from_dict({key: value for key, value in
                                             cell.metadata.items()
                                             if key in KEPT_CELL_METADATA})
+        if index in written_at:
+            # Keeps the answer cell identifiable even if a student's editor
+            # changes its id (the grader matches by id, then by this).
+            cell.metadata[WRITTEN_METADATA] = nbformat.from_dict(
+                {"written_answer": written_at[index].name,
+                 "points": written_at[index].points})
         cell.pop("attachments", None)
         if cell.cell_type == "code":
             cell.outputs = []
@@ -356,6 +405,38 @@ def release(source_dir: str | Path, release_dir: str | Path) -> list[Path]:
         nbformat.write(notebook, target)
         written.append(target)
     return written
+
+
+def check_release(source_dir: str | Path, release_dir: str | Path) -> list[Path]:
+    """Check that ``release_dir`` holds exactly the current student versions.
+
+    Introduced in the chapter "Instructor guide". Writes nothing: raises
+    :class:`AssignmentError` naming a student version that is missing or
+    differs from what ``release`` would write now (a source changed after
+    the release), and :class:`LeakError` as ``release`` does.
+
+    Parameters
+    ----------
+    source_dir : str or Path
+    release_dir : str or Path
+
+    Returns
+    -------
+    list of Path
+        The student versions checked.
+    """
+    checked = []
+    for path in find_assignments(source_dir):
+        target = Path(release_dir) / path.name
+        expected = nbformat.writes(student_version(load_assignment(path)))
+        if not target.is_file() or target.is_symlink():
+            raise AssignmentError(f"release_dir: {target} is missing; run "
+                                  "course-grade release")
+        if target.read_text(encoding="utf-8").rstrip("\n") != expected.rstrip("\n"):
+            raise AssignmentError(f"release_dir: {target} differs from the "
+                                  f"student version of {path}; release again")
+        checked.append(target)
+    return checked
 
 
 def find_assignments(source_dir: str | Path) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The ``course-grade`` command: release, grade, export.
+"""The ``course-grade`` command: the instructor's week, from release to export.
 
 Introduced in the chapter "Instructor guide".
 """
@@ -7,23 +7,64 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from course_utils.grading.assignment import AssignmentError, LeakError, release
+from course_utils.grading.assignment import (
+    AssignmentError,
+    LeakError,
+    check_release,
+    release,
+)
+from course_utils.grading.collect import (
+    CollectError,
+    collect,
+    parse_deadline,
+    write_report,
+)
 from course_utils.grading.gradebook import export_csv
 from course_utils.grading.grader import GradingOptions, grade
+from course_utils.grading.pages import (
+    SITE_URL,
+    FeedbackOptions,
+    write_class_report,
+    write_feedback_pages,
+)
+from course_utils.grading.platforms import FORMATS, export_platform
 from course_utils.grading.sandbox import SandboxError
+from course_utils.grading.written import ScoreError, import_scores, write_answers
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course-grade",
-        description="Release student notebooks, grade submissions, export grades.")
+        description="Release student notebooks, collect and grade submissions, "
+                    "score written answers, write feedback and reports, "
+                    "export grades.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     release_parser = commands.add_parser(
         "release", help="write the student version of every source notebook")
     release_parser.add_argument("source_dir")
     release_parser.add_argument("release_dir")
+    release_parser.add_argument("--check", action="store_true",
+                                help="write nothing; check that release_dir holds "
+                                     "exactly the current student versions")
+
+    collect_parser = commands.add_parser(
+        "collect", help="turn a Canvas or Moodle zip, or a folder of notebooks, "
+                        "into SUBMISSIONS_DIR/<student>/<assignment>.ipynb")
+    collect_parser.add_argument("source", help="a .zip download or a folder")
+    collect_parser.add_argument("submissions_dir")
+    collect_parser.add_argument("--assignment", required=True)
+    collect_parser.add_argument("--gradebook", help="records names, platform ids "
+                                "and lateness (needed by export --format)")
+    collect_parser.add_argument("--late-after", help="the deadline, ISO 8601 "
+                                "(UTC unless a zone is given)")
+    collect_parser.add_argument("--late-penalty", type=float, default=0.0,
+                                help="percent of the points taken off a late "
+                                     "submission (default 0: lateness is only "
+                                     "recorded)")
+    collect_parser.add_argument("--report", help="also write the report as CSV")
 
     grade_parser = commands.add_parser(
         "grade", help="grade SUBMISSIONS_DIR/<student>/<assignment>.ipynb")
@@ -45,9 +86,41 @@ def _parser() -> argparse.ArgumentParser:
                               choices=["auto", "root", "userns", "none"],
                               help="sandbox mode (default: the strongest available)")
 
+    answers_parser = commands.add_parser(
+        "answers", help="write every written answer, per question, to score")
+    answers_parser.add_argument("--gradebook", required=True)
+    answers_parser.add_argument("--out", required=True, help="review.csv or .md")
+
+    score_parser = commands.add_parser(
+        "score", help="import the points typed into the review CSV")
+    score_parser.add_argument("--gradebook", required=True)
+    score_parser.add_argument("review_csv")
+
+    feedback_parser = commands.add_parser(
+        "feedback", help="write each student's feedback page (HTML and Markdown)")
+    feedback_parser.add_argument("--gradebook", required=True)
+    feedback_parser.add_argument("--out", help="folder (default: feedback/ beside "
+                                               "the gradebook)")
+    feedback_parser.add_argument("--site-url", default=SITE_URL,
+                                 help="the course website the pages link to")
+    feedback_parser.add_argument("--show-hidden-calls", action="store_true",
+                                 help="name each hidden check's call and "
+                                      "arguments (needs --source)")
+    feedback_parser.add_argument("--source", help="the source notebooks' folder")
+
+    report_parser = commands.add_parser(
+        "report", help="write the class report (HTML)")
+    report_parser.add_argument("--gradebook", required=True)
+    report_parser.add_argument("--out", required=True)
+
     export_parser = commands.add_parser("export", help="write grades as CSV")
     export_parser.add_argument("--gradebook", required=True)
     export_parser.add_argument("--csv", required=True)
+    export_parser.add_argument("--format", default="generic", choices=FORMATS,
+                               help="generic (default), canvas or moodle")
+    export_parser.add_argument("--assignment", help="only this assignment")
+    export_parser.add_argument("--column", help="canvas: the grade column's "
+                               "header, as in Canvas, e.g. 'Initialization (4711)'")
     return parser
 
 
@@ -69,9 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     try:
-        if arguments.command == "release":
+        if arguments.command == "release" and arguments.check:
+            for path in check_release(arguments.source_dir, arguments.release_dir):
+                print(f"up to date: {path}")
+        elif arguments.command == "release":
             for path in release(arguments.source_dir, arguments.release_dir):
                 print(f"wrote {path}")
+        elif arguments.command == "collect":
+            _collect(arguments)
         elif arguments.command == "grade":
             options = GradingOptions(
                 jobs=arguments.jobs, timeout=arguments.timeout,
@@ -81,14 +159,54 @@ def main(argv: list[str] | None = None) -> int:
                            arguments.gradebook, arguments.feedback, options)
             print(f"graded {len(graded)} submission(s); gradebook: "
                   f"{arguments.gradebook}")
-        else:
+        elif arguments.command == "answers":
+            count = write_answers(arguments.gradebook, arguments.out)
+            print(f"wrote {count} answer(s) to {arguments.out}")
+        elif arguments.command == "score":
+            count = import_scores(arguments.gradebook, arguments.review_csv)
+            print(f"scored {count} answer(s) in {arguments.gradebook}")
+        elif arguments.command == "feedback":
+            out = arguments.out or Path(arguments.gradebook).parent / "feedback"
+            options = FeedbackOptions(arguments.site_url, arguments.show_hidden_calls,
+                                      arguments.source)
+            pages = write_feedback_pages(arguments.gradebook, out, options)
+            print(f"wrote {len(pages)} feedback page(s) (HTML and Markdown) in {out}")
+        elif arguments.command == "report":
+            write_class_report(arguments.gradebook, arguments.out)
+            print(f"wrote {arguments.out}")
+        elif arguments.format == "generic":
+            if arguments.assignment or arguments.column:
+                raise ValueError("assignment, column: only with --format canvas "
+                                 "or moodle")
             count = export_csv(arguments.gradebook, arguments.csv)
             print(f"wrote {count} row(s) to {arguments.csv}")
-    except (AssignmentError, LeakError, SandboxError, FileNotFoundError,
-            ValueError) as error:
-        print(f"course-grade: error: {error}", file=sys.stderr)
+        else:
+            count = export_platform(arguments.gradebook, arguments.csv,
+                                    arguments.format, arguments.assignment,
+                                    arguments.column)
+            print(f"wrote {count} row(s) for {arguments.format} to {arguments.csv}")
+    except (AssignmentError, LeakError, SandboxError, CollectError, ScoreError,
+            FileNotFoundError, ValueError, OSError) as error:
+        message = " ".join(str(error).split())
+        print(f"course-grade: error: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _collect(arguments: argparse.Namespace) -> None:
+    deadline = parse_deadline(arguments.late_after) if arguments.late_after else None
+    report = collect(arguments.source, arguments.submissions_dir,
+                     arguments.assignment, arguments.gradebook, deadline,
+                     arguments.late_penalty)
+    for entry in report.entries:
+        where = f" -> {entry.student}" if entry.student else ""
+        reason = f" ({entry.reason})" if entry.reason else ""
+        print(f"{entry.status}: {entry.original}{where}{reason}")
+    if arguments.report:
+        write_report(report, arguments.report)
+    late = sum(1 for entry in report.collected if entry.reason.startswith("late"))
+    print(f"{report.platform}: collected {len(report.collected)}, of which {late} "
+          f"late; skipped {len(report.skipped)}")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,46 @@ CREATE TABLE IF NOT EXISTS function_grades (
     detail TEXT NOT NULL,
     PRIMARY KEY (student, assignment, function)
 );
+CREATE TABLE IF NOT EXISTS questions (
+    assignment TEXT NOT NULL,
+    question TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    max_points REAL NOT NULL,
+    PRIMARY KEY (assignment, question)
+);
+CREATE TABLE IF NOT EXISTS written_answers (
+    student TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    points REAL,
+    comment TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (student, assignment, question)
+);
+CREATE TABLE IF NOT EXISTS collected (
+    student TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    platform_id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    late INTEGER NOT NULL,
+    late_seconds REAL,
+    penalty_percent REAL NOT NULL,
+    PRIMARY KEY (student, assignment)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    started_at TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    submissions INTEGER NOT NULL,
+    jobs INTEGER NOT NULL
+);
 """
+# Columns added after the first release; older gradebooks get them on opening.
+ADDED_COLUMNS = (("submissions", "feedback", "TEXT NOT NULL DEFAULT ''"),
+                 ("submissions", "seconds", "REAL NOT NULL DEFAULT 0"),
+                 ("function_grades", "feedback", "TEXT NOT NULL DEFAULT ''"))
 CSV_COLUMNS = ("student", "assignment", "points", "max_points", "status")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,6 +98,17 @@ class FunctionGrade:
 
 
 @dataclass(frozen=True)
+class WrittenAnswer:
+    """A student's written answer to one question, as read from the submission.
+
+    Introduced in the chapter "Instructor guide".
+    """
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class SubmissionGrade:
     """Everything recorded for one student's submission of one assignment.
 
@@ -72,7 +122,9 @@ class SubmissionGrade:
     submission_sha256: str
     source_sha256: str
     functions: tuple[FunctionGrade, ...]
-    feedback: str = ""  # what the student may read; not stored
+    feedback: str = ""  # what the student may read
+    answers: tuple[WrittenAnswer, ...] | None = None  # None: not read
+    seconds: float = 0.0  # time taken to grade it
 
     @property
     def points(self) -> float:
@@ -81,6 +133,45 @@ class SubmissionGrade:
     @property
     def max_points(self) -> float:
         return sum(function.max_points for function in self.functions)
+
+
+@dataclass(frozen=True)
+class Total:
+    """One submission's points, all parts counted.
+
+    Introduced in the chapter "Instructor guide".
+
+    Attributes
+    ----------
+    student, assignment, status : str
+    auto_points, auto_max : float
+        The graded functions.
+    written_points, written_max : float
+        The written answers the instructor scored (``course-grade score``).
+    unscored : int
+        Written answers not scored yet.
+    late : bool
+    penalty : float
+        Points taken off for lateness (``collect --late-penalty``).
+    points : float
+        ``auto_points + written_points - penalty``.
+    """
+
+    student: str
+    assignment: str
+    status: str
+    auto_points: float
+    auto_max: float
+    written_points: float
+    written_max: float
+    unscored: int
+    late: bool
+    penalty: float
+    points: float
+
+    @property
+    def max_points(self) -> float:
+        return self.auto_max + self.written_max
 
 
 class Gradebook:
@@ -103,6 +194,12 @@ class Gradebook:
                                            isolation_level=None, timeout=30)
         self._connection.execute("PRAGMA synchronous = FULL")
         self._connection.executescript(SCHEMA)
+        for table, column, declaration in ADDED_COLUMNS:
+            columns = {row[1] for row in self._connection.execute(
+                f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._connection.execute(
+                    f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def __enter__(self) -> Gradebook:
         return self
@@ -134,20 +231,158 @@ class Gradebook:
                 connection.execute("DELETE FROM function_grades WHERE student = ? "
                                    "AND assignment = ?", key)
                 connection.executemany(
-                    "INSERT INTO function_grades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO function_grades (student, assignment, function, "
+                    "status, points, max_points, detail, feedback) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(*key, function.function, function.status, function.points,
-                      function.max_points, function.detail)
+                      function.max_points, function.detail, function.feedback)
                      for function in grade.functions])
                 connection.execute(
-                    "INSERT OR REPLACE INTO submissions "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO submissions (student, assignment, "
+                    "status, points, max_points, detail, submission_sha256, "
+                    "source_sha256, graded_at, feedback, seconds) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*key, grade.status, grade.points, grade.max_points, grade.detail,
                      grade.submission_sha256, grade.source_sha256,
-                     datetime.now(UTC).isoformat(timespec="seconds")))
+                     datetime.now(UTC).isoformat(timespec="seconds"),
+                     grade.feedback, grade.seconds))
+                self._record_answers(grade)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
+
+    def _record_answers(self, grade: SubmissionGrade) -> None:
+        """Replace the written answers; an unchanged answer keeps its points."""
+        key = (grade.student, grade.assignment)
+        if grade.answers is None:
+            if grade.status != "error":  # a grader failure keeps what was there
+                self._connection.execute("DELETE FROM written_answers WHERE "
+                                         "student = ? AND assignment = ?", key)
+            return
+        old = {question: (answer, points, comment) for question, answer, points,
+               comment in self._connection.execute(
+                   "SELECT question, answer, points, comment FROM written_answers "
+                   "WHERE student = ? AND assignment = ?", key)}
+        self._connection.execute("DELETE FROM written_answers WHERE student = ? "
+                                 "AND assignment = ?", key)
+        for written in grade.answers:
+            answer, points, comment = old.get(written.question, (None, None, ""))
+            if answer != written.answer:
+                points, comment = None, ""
+            self._connection.execute(
+                "INSERT INTO written_answers VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, written.question, written.answer, points, comment))
+
+    def record_questions(self, assignment: str,
+                         questions: list[tuple[str, str, float]]) -> None:
+        """Store an assignment's written questions, replacing the old ones.
+
+        Parameters
+        ----------
+        assignment : str
+        questions : list of tuple
+            ``(name, prompt, max_points)`` per question.
+        """
+        with self._lock:
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("DELETE FROM questions WHERE assignment = ?",
+                                   (assignment,))
+                connection.executemany(
+                    "INSERT INTO questions VALUES (?, ?, ?, ?)",
+                    [(assignment, *question) for question in questions])
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def record_run(self, started_at: str, seconds: float, submissions: int,
+                   jobs: int) -> None:
+        """Remember how long a grading run took (for ``course-grade report``).
+
+        Parameters
+        ----------
+        started_at : str
+            ISO 8601, UTC.
+        seconds : float
+        submissions : int
+            Submissions graded (unchanged ones skipped are not counted).
+        jobs : int
+        """
+        with self._lock:
+            self._connection.execute("INSERT INTO runs VALUES (?, ?, ?, ?)",
+                                     (started_at, seconds, submissions, jobs))
+
+    def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        """Rows of a query (for reports and exports).
+
+        Parameters
+        ----------
+        sql : str
+            Trusted SQL; values go in ``parameters``.
+        parameters : tuple
+
+        Returns
+        -------
+        list of tuple
+        """
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchall()
+
+    def transaction(self, statements: list[tuple[str, tuple]]) -> None:
+        """Run ``(sql, parameters)`` statements in one transaction: all or none.
+
+        Parameters
+        ----------
+        statements : list of tuple
+            ``(sql, parameters)`` pairs.
+        """
+        with self._lock:
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, parameters in statements:
+                    connection.execute(sql, parameters)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def totals(self) -> list[Total]:
+        """Every submission's total: graded functions, written answers, lateness.
+
+        Introduced in the chapter "Instructor guide".
+
+        Returns
+        -------
+        list of Total
+            Sorted by student and assignment.
+        """
+        written_max = dict(self.query(
+            "SELECT assignment, SUM(max_points) FROM questions GROUP BY assignment"))
+        written = {(student, assignment): (points, unscored) for
+                   student, assignment, points, unscored in self.query(
+                       "SELECT student, assignment, COALESCE(SUM(points), 0), "
+                       "SUM(points IS NULL) FROM written_answers "
+                       "GROUP BY student, assignment")}
+        late = {(student, assignment): (bool(is_late), penalty) for
+                student, assignment, is_late, penalty in self.query(
+                    "SELECT student, assignment, late, penalty_percent "
+                    "FROM collected")}
+        totals = []
+        for student, assignment, points, maximum, status in self.submission_rows():
+            key = (student, assignment)
+            written_points, unscored = written.get(key, (0.0, 0))
+            is_late, penalty_percent = late.get(key, (False, 0.0))
+            before = points + written_points
+            penalty = round(before * penalty_percent / 100, 2) if is_late else 0.0
+            totals.append(Total(student, assignment, status, points, maximum,
+                                written_points, written_max.get(assignment, 0.0),
+                                int(unscored), is_late, penalty,
+                                round(before - penalty, 2)))
+        return totals
 
     def submission_rows(self) -> list[tuple]:
         """``(student, assignment, points, max_points, status)``, sorted."""
@@ -167,7 +402,9 @@ def export_csv(gradebook_path: str | Path, csv_path: str | Path) -> int:
     gradebook_path : str or Path
         An existing gradebook.
     csv_path : str or Path
-        Written with the columns ``student,assignment,points,max_points,status``.
+        Written with the columns ``student,assignment,points,max_points,status``;
+        points and maximum include the written answers and any late penalty
+        (see :meth:`Gradebook.totals`).
 
     Returns
     -------
@@ -178,13 +415,14 @@ def export_csv(gradebook_path: str | Path, csv_path: str | Path) -> int:
     if not gradebook_path.is_file():
         raise FileNotFoundError(f"gradebook: {gradebook_path} does not exist")
     with Gradebook(gradebook_path) as gradebook:
-        rows = gradebook.submission_rows()
+        rows = gradebook.totals()
     with open(csv_path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows((spreadsheet_safe(student), spreadsheet_safe(assignment),
-                          _number(points), _number(maximum), spreadsheet_safe(status))
-                         for student, assignment, points, maximum, status in rows)
+        writer.writerows((spreadsheet_safe(row.student),
+                          spreadsheet_safe(row.assignment), _number(row.points),
+                          _number(row.max_points), spreadsheet_safe(row.status))
+                         for row in rows)
     return len(rows)
 
 
@@ -207,4 +445,24 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    value = round(float(value), 4)
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def open_gradebook(path: str | Path) -> Gradebook:
+    """Open an existing gradebook; a missing file is an error naming ``gradebook``.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Gradebook
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"gradebook: {path} does not exist")
+    return Gradebook(path)

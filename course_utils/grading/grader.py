@@ -10,9 +10,11 @@ the instructor's reference solution returns for the same calls.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from course_utils.grading.boundary import (
 from course_utils.grading.gradebook import FunctionGrade, Gradebook, SubmissionGrade
 from course_utils.grading.sandbox import JobRun, Limits, Sandbox
 from course_utils.grading.values import compare
+from course_utils.grading.written import extract_answers
 
 RETRY_PREFIX = "retry:"  # a fingerprint that never matches: grade again next run
 _BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
@@ -136,12 +139,20 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
                 f"process only ({options.memory_mb} MB each, up to "
                 f"{limits.processes} processes per sandbox)")
         sandbox.check()
+        for assignment in assignments:
+            gradebook.record_questions(assignment.name, [
+                (question.name, question.prompt, question.points)
+                for question in assignment.questions.values()])
         context = _Context(submissions_dir, feedback_dir, expected, sandbox,
                            gradebook, options.regrade, log)
+        started, clock = datetime.now(UTC), time.monotonic()
         futures = [pool.submit(_grade_and_record, context, student, assignment)
                    for student in students for assignment in assignments]
         graded = [future.result() for future in futures]
-    return [grade_ for grade_ in graded if grade_ is not None]
+        graded = [grade_ for grade_ in graded if grade_ is not None]
+        gradebook.record_run(started.isoformat(timespec="seconds"),
+                             time.monotonic() - clock, len(graded), options.jobs)
+    return graded
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,7 @@ def list_students(submissions_dir: Path) -> list[Student]:
 def _grade_and_record(context: _Context, student: Student, assignment: Assignment
                       ) -> SubmissionGrade | None:
     """Grade one submission; whatever goes wrong becomes its own ``error`` row."""
+    clock = time.monotonic()
     try:
         grade_ = _grade_if_changed(context, student, assignment)
     except Exception as error:  # one submission must never end the run
@@ -218,6 +230,7 @@ def _grade_and_record(context: _Context, student: Student, assignment: Assignmen
         context.log(f"{student.name}/{assignment.name}: unchanged since graded, "
                     "skipped")
         return None
+    grade_ = dataclasses.replace(grade_, seconds=round(time.monotonic() - clock, 3))
     write_feedback(context.feedback_dir, grade_)
     context.gradebook.record(grade_)
     context.log(f"{student.name}/{assignment.name}: {_number(grade_.points)}/"
@@ -314,7 +327,9 @@ def _grade_notebook(context: _Context, student: Student, assignment: Assignment,
                     data: bytes, submission_sha: str) -> SubmissionGrade:
     source_sha = assignment.source_sha256
     try:
-        cells, not_found = extract_cells(assignment, parse_notebook(data))
+        notebook = parse_notebook(data)
+        cells, not_found = extract_cells(assignment, notebook)
+        answers = extract_answers(assignment, notebook)
     except (BoundaryError, TypeError, KeyError, AttributeError, ValueError) as error:
         return _ungraded(student.name, assignment, "malformed",
                          f"{assignment.name}.ipynb is not a readable notebook: "
@@ -334,7 +349,7 @@ def _grade_notebook(context: _Context, student: Student, assignment: Assignment,
     feedback = "; ".join(f"{cells[index]['label']} {_student_reason(problem)}"
                          for index, problem in problems)
     return SubmissionGrade(student.name, assignment.name, "graded", detail,
-                           submission_sha, source_sha, functions, feedback)
+                           submission_sha, source_sha, functions, feedback, answers)
 
 
 def extract_cells(assignment: Assignment, notebook: nbformat.NotebookNode

@@ -1,0 +1,118 @@
+"""Written answers: the review files and the score import, on a gradebook built here."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+
+from course_utils.grading.gradebook import (
+    FunctionGrade,
+    Gradebook,
+    SubmissionGrade,
+    WrittenAnswer,
+)
+from course_utils.grading.written import ScoreError, import_scores, write_answers
+
+STUDENTS = {"=evil()": "=1+1 <b>bold</b>", "ada": "Because of symmetry.",
+            "bob": ""}
+
+
+@pytest.fixture
+def gradebook(tmp_path):
+    path = tmp_path / "gradebook.sqlite"
+    with Gradebook(path) as book:
+        book.record_questions("hw", [("question_1", "Why?", 2.0)])
+        for student, answer in STUDENTS.items():
+            book.record(SubmissionGrade(
+                student, "hw", "graded", "", "sha-" + student, "source",
+                (FunctionGrade("f", "passed", 3.0, 3.0),), "",
+                (WrittenAnswer("question_1", answer),)))
+    return path
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _write(path, rows, bom=False):
+    with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") \
+            as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _scored(path):
+    with sqlite3.connect(path) as connection:
+        return dict(connection.execute(
+            "SELECT student, points FROM written_answers"))
+
+
+def test_neutralised_names_come_back_and_a_spreadsheet_bom_is_fine(gradebook,
+                                                                   tmp_path):
+    review = tmp_path / "review.csv"
+    assert write_answers(gradebook, review) == 3
+    rows = _rows(review)
+    assert [(row["student"], row["answer"]) for row in rows] == [
+        ("'=evil()", "'=1+1 <b>bold</b>"), ("ada", "Because of symmetry."),
+        ("bob", "")]
+    for row, points in zip(rows, ("0.5", "2", "0"), strict=True):
+        row["points"] = points
+    rows[0]["comment"] = "'=no formulas, please"
+    _write(review, rows, bom=True)
+    assert import_scores(gradebook, review) == 3
+    assert _scored(gradebook) == {"=evil()": 0.5, "ada": 2.0, "bob": 0.0}
+    with Gradebook(gradebook) as book:
+        totals = {total.student: (total.points, total.max_points)
+                  for total in book.totals()}
+        comment = book.query("SELECT comment FROM written_answers WHERE "
+                             "student = '=evil()'")
+    assert totals == {"=evil()": (3.5, 5.0), "ada": (5.0, 5.0), "bob": (3.0, 5.0)}
+    assert comment == [("=no formulas, please",)]
+
+
+def test_every_problem_is_listed_and_nothing_is_imported(gradebook, tmp_path):
+    review = tmp_path / "review.csv"
+    write_answers(gradebook, review)
+    rows = _rows(review)
+    for row in rows:
+        row["points"] = "1"
+    rows[1]["points"] = "-1"
+    rows[2]["points"] = "nan"
+    _write(review, [*rows[1:], rows[1] | {"question": "question_9"}])
+    with pytest.raises(ScoreError) as raised:
+        import_scores(gradebook, review)
+    message = str(raised.value)
+    assert "row 2: points '-1' must be from 0 to 2" in message
+    assert "row 3: points 'nan' must be from 0 to 2" in message
+    assert "row 4: unknown assignment or question 'hw', 'question_9'" in message
+    assert "no row for '=evil()', hw, question_1" in message
+    assert "\n" not in message
+    assert _scored(gradebook) == {"=evil()": None, "ada": None, "bob": None}
+
+
+def test_a_changed_answer_loses_its_points_an_unchanged_one_keeps_them(gradebook,
+                                                                      tmp_path):
+    review = tmp_path / "review.csv"
+    write_answers(gradebook, review)
+    rows = _rows(review)
+    for row in rows:
+        row["points"] = "1"
+    _write(review, rows)
+    import_scores(gradebook, review)
+    with Gradebook(gradebook) as book:
+        for student, answer in (("ada", "Because of symmetry."),
+                                ("bob", "Now I know.")):
+            book.record(SubmissionGrade(
+                student, "hw", "graded", "", "new", "source",
+                (FunctionGrade("f", "passed", 3.0, 3.0),), "",
+                (WrittenAnswer("question_1", answer),)))
+    assert _scored(gradebook) == {"=evil()": 1.0, "ada": 1.0, "bob": None}
+    markdown = tmp_path / "review.md"
+    write_answers(gradebook, markdown)
+    text = markdown.read_text()
+    assert "### bob (not scored yet)" in text and "### ada (1 / 2 points)" in text
+    assert "    =1+1 <b>bold</b>" in text  # an indented block: shown literally
