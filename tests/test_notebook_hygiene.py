@@ -21,9 +21,7 @@ ALLOWED_CELL_METADATA = {"tags", "mystnb", "course_grade", "user_expressions"}
 # Chapters still written with myst-nb's glue roles, which JupyterLab cannot
 # show. Convert them (python -m course_utils.notebooks convert-prose, then
 # make execute) and empty this set: a converted chapter left here fails.
-AWAITING_PROSE_CONVERSION = {"book/comparison.ipynb", "book/he.ipynb",
-                             "book/introduction.ipynb", "book/large_random.ipynb",
-                             "book/zeros.ipynb"}
+AWAITING_PROSE_CONVERSION: set[str] = set()
 MAX_NOTEBOOK_BYTES = 1_000_000
 MAX_IMAGE_WIDTH = 1400  # pixels: 14 inches at the course's 100 dpi
 
