@@ -16,9 +16,15 @@ import pytest
 from course_utils.grading.cli import main as course_grade
 from course_utils.grading.grader import GradingOptions, grade
 from course_utils.grading.sandbox import _can_use_user_namespaces
-from tests.conftest import GRADED_FUNCTIONS, SOURCE_DIR, graded_cell, reference_sources
+from tests.conftest import (
+    GRADED_FUNCTIONS,
+    graded_cell,
+    reference_sources,
+    single_assignment_source,
+)
 from tests.conftest import write_submission as write
 
+SOURCE_DIR = single_assignment_source()
 COURSE_GRADE = [sys.executable, "-m", "course_utils.grading"]
 SLOW_RANDOM = graded_cell(GRADED_FUNCTIONS[1], "import time\ntime.sleep(30)")
 

@@ -8,7 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import BOOK_DIR, REPO_ROOT, reference_sources, write_submission
+from tests.conftest import (
+    ASSIGNMENTS,
+    BOOK_DIR,
+    REPO_ROOT,
+    reference_sources,
+    write_submission,
+)
 
 GUIDE = BOOK_DIR / "exercises" / "instructors.md"
 COURSE_GRADE = Path(sys.executable).with_name("course-grade")
@@ -47,18 +53,24 @@ def test_the_printed_cycle_works_and_writes_nothing_in_the_course(tmp_path):
     release, grade, export = _cycle_commands()
     _run(release, tmp_path)
     grading = tmp_path / "grading"
-    released = grading / "release" / "initialization.ipynb"
-    assert released.is_file()
-    # Two students: one hands in a finished notebook, one the untouched release.
-    write_submission(grading / "submissions" / "ada", reference_sources())
-    (grading / "submissions" / "bob").mkdir()
-    shutil.copy(released, grading / "submissions" / "bob" / released.name)
+    (grading / "submissions" / "bob").mkdir(parents=True)
+    # Two students: one hands in finished notebooks, one the untouched releases.
+    for assignment in ASSIGNMENTS:
+        released = grading / "release" / f"{assignment}.ipynb"
+        assert released.is_file()
+        write_submission(grading / "submissions" / "ada",
+                         reference_sources(assignment), assignment=assignment)
+        shutil.copy(released, grading / "submissions" / "bob" / released.name)
     _run(grade, tmp_path)
     _run(export, tmp_path)
     with open(grading / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(row["student"], row["points"], row["max_points"], row["status"])
-            for row in rows] == [("ada", "7", "7", "graded"),
-                                 ("bob", "0", "7", "graded")]
-    assert (grading / "feedback" / "bob" / "initialization.md").exists()
+    maximum = {name: f"{sum(points.values()):g}"
+               for name, points in ASSIGNMENTS.items()}
+    assert [(row["student"], row["assignment"], row["points"], row["max_points"],
+             row["status"]) for row in rows] == [
+        (student, name, maximum[name] if student == "ada" else "0", maximum[name],
+         "graded") for student in ("ada", "bob") for name in sorted(ASSIGNMENTS)]
+    for name in ASSIGNMENTS:
+        assert (grading / "feedback" / "bob" / f"{name}.md").exists()
     assert _git_status() == status_before, "the cycle wrote into the repository"
