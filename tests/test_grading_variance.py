@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from course_utils.grading.grader import GradingOptions, grade
-from tests.conftest import ASSIGNMENTS, reference_sources, single_assignment_source
+from tests.conftest import (
+    ASSIGNMENT,
+    ASSIGNMENTS,
+    SOURCE_DIR,
+    reference_sources,
+    single_assignment_source,
+)
 from tests.conftest import write_submission as write
 
 VARIANCE = "variance"
@@ -130,3 +136,17 @@ def test_feedback_names_the_wrong_checks_without_expected_values(graded_class):
     # Xavier's first weight for [8, 5, 3, 2] (0.8929...) appears in no feedback.
     for path in feedback.rglob("*.md"):
         assert "0.892" not in path.read_text()
+
+
+@pytest.mark.xfail(reason="grader.py's _missing_status counts the other assignment's "
+                          "notebook as a wrong file name; left to the grader's owner",
+                   strict=False)
+def test_handing_in_one_assignment_leaves_the_other_missing(tmp_path):
+    write(tmp_path / "submissions" / "ada", reference_sources(VARIANCE),
+          assignment=VARIANCE)
+    gradebook = tmp_path / "gradebook.sqlite"
+    grade(SOURCE_DIR, tmp_path / "submissions", gradebook,
+          options=GradingOptions(timeout=TIMEOUT), log=lambda _: None)
+    with sqlite3.connect(gradebook) as connection:
+        rows = dict(connection.execute("SELECT assignment, status FROM submissions"))
+    assert rows == {VARIANCE: "graded", ASSIGNMENT: "missing"}

@@ -1,5 +1,7 @@
 """The second assignment's self-checks accept correct code and name each mistake."""
 
+import linecache
+
 import numpy as np
 import pytest
 
@@ -303,3 +305,45 @@ def test_calling_the_function_instead_of_passing_it_is_explained():
         checks.check_activation_statistics([[0.0, 1.0]])
     with pytest.raises(AssertionError, match="Pass the function itself"):
         XAVIER({"W1": 0})
+
+
+def _defined_in_a_cell(source, name, number):
+    """Define ``name`` as IPython does for a notebook cell, with the cell's text."""
+    filename = f"/tmp/ipykernel_0/{number}.py"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
+
+
+CELL_BODY = """def initialize_parameters_xavier(layers_dims):
+    rng = np.random.RandomState(3)
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        n_in, n_out = layers_dims[l - 1], layers_dims[l]
+        parameters["W" + str(l)] = rng.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))
+        parameters["b" + str(l)] = np.zeros((n_out, 1))
+    return parameters
+"""
+
+
+def test_a_cell_with_its_header_passes(capsys):
+    function = _defined_in_a_cell(
+        "# GRADED FUNCTION: initialize_parameters_xavier (2 points)\n" + CELL_BODY,
+        "initialize_parameters_xavier", 1)
+    XAVIER(function)
+    assert capsys.readouterr().out == "All tests passed.\n"
+
+
+@pytest.mark.parametrize("header", [
+    "# GRADED FUNCTION: initialize_parameters_xavier",
+    "# GRADED FUNCTION: initialize_parameters_xavier (3 points)",
+    "# my Xavier",
+])
+def test_an_edited_header_is_refused(header):
+    function = _defined_in_a_cell(f"{header}\n{CELL_BODY}",
+                                  "initialize_parameters_xavier", 2)
+    with pytest.raises(AssertionError, match=r"must start with the line "
+                       r"'# GRADED FUNCTION: initialize_parameters_xavier "
+                       r"\(2 points\)', unchanged"):
+        XAVIER(function)

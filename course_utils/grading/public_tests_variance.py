@@ -12,6 +12,7 @@ grader runs further, hidden checks.
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable
 
 import numpy as np
@@ -23,6 +24,8 @@ SEED = 3
 # and with three layers a generator created anew per layer shows in W2 and W3.
 INITIALIZER_DIMS = (8, 5, 3, 2)
 RELATIVE_TOLERANCE = 1e-7
+POINTS = {"initialize_parameters_xavier": 2, "initialize_parameters_lecun": 2,
+          "activation_statistics": 3}
 
 _GLOBAL_STATE_HINT = (
     "Your function changed NumPy's global random state (np.random.seed, "
@@ -42,6 +45,7 @@ def check_initialize_parameters_xavier(function: Callable) -> None:
         The student's ``initialize_parameters_xavier(layers_dims)``: Glorot
         normal weights, variance 2 / (n_in + n_out), zero biases.
     """
+    _check_header(function, "initialize_parameters_xavier")
     _check_initializer(function, "xavier")
 
 
@@ -56,6 +60,7 @@ def check_initialize_parameters_lecun(function: Callable) -> None:
         The student's ``initialize_parameters_lecun(layers_dims)``: normal
         weights, variance 1 / n_in, zero biases.
     """
+    _check_header(function, "initialize_parameters_lecun")
     _check_initializer(function, "lecun")
 
 
@@ -72,7 +77,7 @@ def check_activation_statistics(function: Callable) -> None:
         population standard deviation of all entries of that layer's ReLU
         output.
     """
-    assert callable(function), "Pass the function itself, without calling it."
+    _check_header(function, "activation_statistics")
     parameters, X = _statistics_example()
     result = function({key: value.copy() for key, value in parameters.items()},
                       X.copy())
@@ -87,6 +92,31 @@ def check_activation_statistics(function: Callable) -> None:
             f"and every W and b with np.asarray(..., dtype=float) first.") from error
     _check_statistics(from_lists, parameters, X, "Called with nested lists, ")
     print("All tests passed.")
+
+
+def _check_header(function: Callable, name: str) -> None:
+    """Refuse a notebook cell whose ``# GRADED FUNCTION`` line was edited.
+
+    Only functions defined in a notebook cell (IPython keeps the cell's text)
+    are checked; the grader finds a graded function by that first line.
+    """
+    assert callable(function), "Pass the function itself, without calling it."
+    filename = getattr(getattr(function, "__code__", None), "co_filename", "")
+    if not (filename.startswith("<ipython-input-") or "ipykernel_" in filename):
+        return
+    # Imported here: the grader's sandbox imports this module (the notebook's
+    # imports cell does) but has no nbformat, which the assignment module needs.
+    from course_utils.grading.assignment import GRADED_HEADER
+
+    first = next((line.strip() for line in linecache.getlines(filename)
+                  if line.strip()), "")
+    header = GRADED_HEADER.match(first)
+    wanted = f"# GRADED FUNCTION: {name} ({POINTS[name]} points)"
+    assert header and header["name"] == name and float(header["points"]) == \
+        POINTS[name], (
+        f"The cell that defines {name} must start with the line {wanted!r}, "
+        f"unchanged: the grader finds your function by it, and scores nothing "
+        f"without it. The cell starts with {first!r}.")
 
 
 # --- The initializers ----------------------------------------------------------
