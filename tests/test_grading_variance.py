@@ -58,6 +58,9 @@ def build_class(folder: Path) -> dict[str, dict[str, str]]:
     global_seed = {name: _changed(right[name], "    rng = np.random.RandomState(3)\n",
                                   "    np.random.seed(3)\n    rng = np.random\n")
                    for name in (XAVIER, LECUN)}
+    # As if np.random.seed(3) stood in a cell the grader does not run.
+    seeded_elsewhere = _changed(right[XAVIER], "    rng = np.random.RandomState(3)\n",
+                                "    rng = np.random\n")
     submissions = {
         "correct": (right, dict.fromkeys(POINTS, "passed")),
         "blank": ({}, dict.fromkeys(POINTS, "error")),
@@ -76,6 +79,8 @@ def build_class(folder: Path) -> dict[str, dict[str, str]]:
         # Seeding NumPy's global generator inside the function draws the same
         # numbers: the grader cannot tell (the self-check refuses it).
         "global_seed_inside": (right | global_seed, dict.fromkeys(POINTS, "passed")),
+        "seeded_elsewhere": (right | {XAVIER: seeded_elsewhere},
+                             {XAVIER: "failed", LECUN: "passed", STATISTICS: "passed"}),
     }
     for student, (graded, _) in submissions.items():
         write(folder / student, graded, assignment=VARIANCE)
@@ -106,7 +111,8 @@ def graded_class(tmp_path_factory):
 
 @pytest.mark.parametrize("student", [
     "correct", "blank", "xavier_n_out_with_output_layer", "lecun_reseeded_tanh",
-    "sample_std", "returns_array", "no_asarray", "global_seed_inside"])
+    "sample_std", "returns_array", "no_asarray", "global_seed_inside",
+    "seeded_elsewhere"])
 def test_function_grades(graded_class, student):
     expected = graded_class["expected"][student]
     for function, status in expected.items():
