@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -49,33 +54,55 @@ SOURCE_DIR = REPO_ROOT / "exercises" / "source"
 ASSIGNMENT = "initialization"
 GRADED_FUNCTIONS = ("initialize_parameters_zeros", "initialize_parameters_random",
                     "initialize_parameters_he")
+# Every assignment with its graded functions and their points, in source order.
+ASSIGNMENTS = {
+    ASSIGNMENT: dict(zip(GRADED_FUNCTIONS, (2.0, 2.0, 3.0), strict=True)),
+    "variance": {"initialize_parameters_xavier": 2.0,
+                 "initialize_parameters_lecun": 2.0,
+                 "activation_statistics": 3.0},
+}
 
 
-def reference_sources() -> dict[str, str]:
-    """The instructor's graded cells with the solution markers removed."""
+@functools.cache
+def single_assignment_source(assignment: str = ASSIGNMENT) -> Path:
+    """A temporary source folder holding only ``assignment``'s instructor notebook.
+
+    For tests of one assignment's grading: the real folder holds every
+    assignment, and each would get rows for every student.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"source-{assignment}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    shutil.copy(SOURCE_DIR / f"{assignment}.ipynb", folder)
+    return folder
+
+
+def reference_sources(assignment: str = ASSIGNMENT) -> dict[str, str]:
+    """The instructor's graded cells of ``assignment`` without solution markers."""
     from course_utils.grading.assignment import MARKERS, load_assignment
 
-    assignment = load_assignment(SOURCE_DIR / f"{ASSIGNMENT}.ipynb")
+    parsed = load_assignment(SOURCE_DIR / f"{assignment}.ipynb")
     return {name: "\n".join(line for line in
-                            assignment.notebook.cells[function.cell_index].source
+                            parsed.notebook.cells[function.cell_index].source
                             .split("\n") if line.strip() not in MARKERS)
-            for name, function in assignment.functions.items()}
+            for name, function in parsed.functions.items()}
 
 
 def write_submission(folder, graded: dict[str, str] | None = None,
                      drop_test_cells: bool = False,
                      replace_test_cells: str | None = None,
-                     filename: str = f"{ASSIGNMENT}.ipynb"):
-    """Write a submission made from the released student version.
+                     filename: str | None = None, assignment: str = ASSIGNMENT):
+    """Write a submission made from the released student version of ``assignment``.
 
     ``graded`` maps a graded function to the full source of its cell (which
     must keep the ``# GRADED FUNCTION`` first line); others stay as stubs.
+    ``filename`` defaults to ``<assignment>.ipynb``.
     """
     import nbformat
 
     from course_utils.grading.assignment import load_assignment, student_version
 
-    notebook = student_version(load_assignment(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"))
+    notebook = student_version(load_assignment(SOURCE_DIR / f"{assignment}.ipynb"))
+    filename = filename or f"{assignment}.ipynb"
     graded = graded or {}
     kept = []
     for cell in notebook.cells:
@@ -84,7 +111,7 @@ def write_submission(folder, graded: dict[str, str] | None = None,
                      if f"GRADED FUNCTION: {name}" in first_line), None)
         if name:
             cell.source = graded[name]
-        is_test_cell = "public_tests.check_" in cell.source
+        is_test_cell = re.search(r"public_tests\w*\.check_", cell.source) is not None
         if is_test_cell and drop_test_cells:
             continue
         if is_test_cell and replace_test_cells is not None:

@@ -21,12 +21,13 @@ from course_utils.grading.sandbox import choose_isolation
 from tests.conftest import (
     ASSIGNMENT,
     GRADED_FUNCTIONS,
-    SOURCE_DIR,
     graded_cell,
     reference_sources,
+    single_assignment_source,
     write_submission,
 )
 
+SOURCE_DIR = single_assignment_source(ASSIGNMENT)
 ZEROS, RANDOM, HE = GRADED_FUNCTIONS
 POINTS = {ZEROS: 2, RANDOM: 2, HE: 3}
 TIMEOUT = 3.0

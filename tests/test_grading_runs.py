@@ -25,12 +25,13 @@ from course_utils.grading.sandbox_users import (
 )
 from tests.conftest import (
     GRADED_FUNCTIONS,
-    SOURCE_DIR,
     graded_cell,
     reference_sources,
+    single_assignment_source,
 )
 from tests.conftest import write_submission as write
 
+SOURCE_DIR = single_assignment_source()
 COURSE_GRADE = [sys.executable, "-m", "course_utils.grading"]
 SLOW_RANDOM = graded_cell(GRADED_FUNCTIONS[1], "import time\ntime.sleep(30)")
 

@@ -16,10 +16,15 @@ from course_utils.grading.assignment import (
     student_version,
 )
 from course_utils.grading.cli import main as course_grade
-from tests.conftest import ASSIGNMENT, BOOK_DIR, GRADED_FUNCTIONS, SOURCE_DIR
+from tests.conftest import (
+    ASSIGNMENT,
+    ASSIGNMENTS,
+    BOOK_DIR,
+    GRADED_FUNCTIONS,
+    SOURCE_DIR,
+)
 
 SOURCE = SOURCE_DIR / f"{ASSIGNMENT}.ipynb"
-PUBLISHED = BOOK_DIR / "exercises" / f"{ASSIGNMENT}.ipynb"
 
 
 def test_source_declares_points_and_hidden_tests():
@@ -41,6 +46,17 @@ def test_student_version_has_stubs_and_no_secrets():
     assert "YOUR ANSWER HERE" in text
 
 
+def test_second_student_version_has_stubs_and_no_secrets():
+    text = json.dumps(student_version(load_assignment(SOURCE_DIR / "variance.ipynb")))
+    assert text.count("raise NotImplementedError") == len(ASSIGNMENTS["variance"])
+    for secret in ("BEGIN SOLUTION", "HIDDEN TESTS", "xavier_scale", "lecun_scale",
+                   "hidden_layer_stats", "np.maximum(0, W @ A + b)",
+                   "initialize_parameters_lecun([12, 4, 4, 2, 1])",
+                   "activation_statistics({", "positively homogeneous"):
+        assert secret not in text
+    assert "YOUR ANSWER HERE" in text
+
+
 def test_student_version_is_clean():
     notebook = student_version(load_assignment(SOURCE))
     for cell in notebook.cells:
@@ -48,12 +64,35 @@ def test_student_version_is_clean():
             assert cell.outputs == [] and cell.execution_count is None
 
 
-def test_published_student_version_is_in_sync(tmp_path):
-    release(SOURCE_DIR, tmp_path)
-    fresh = nbformat.read(tmp_path / f"{ASSIGNMENT}.ipynb", as_version=4)
-    published = nbformat.read(PUBLISHED, as_version=4)
+def test_every_assignment_declares_its_points():
+    for name, points in ASSIGNMENTS.items():
+        assignment = load_assignment(SOURCE_DIR / f"{name}.ipynb")
+        assert {function: graded.points for function, graded
+                in assignment.functions.items()} == points, name
+        assert list(assignment.functions) == list(points), name
+        assert all(len(graded.cases) >= 3 for graded
+                   in assignment.functions.values()), name
+        assert assignment.setup_cells == [1], name
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release")
+    release(SOURCE_DIR, folder)
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+def test_published_student_version_is_in_sync(fresh_release, name):
+    fresh = nbformat.read(fresh_release / f"{name}.ipynb", as_version=4)
+    published = nbformat.read(BOOK_DIR / "exercises" / f"{name}.ipynb", as_version=4)
     assert fresh == published, \
         "out of sync; run: course-grade release exercises/source book/exercises"
+
+
+def test_every_source_is_a_known_assignment():
+    assert sorted(path.stem for path in SOURCE_DIR.glob("*.ipynb")) \
+        == sorted(ASSIGNMENTS)
 
 
 def _source_with(tmp_path, change):
@@ -119,4 +158,7 @@ def test_release_copies_nothing_else(tmp_path):
     source = tmp_path / "source"
     shutil.copytree(SOURCE_DIR, source)
     written = release(source, tmp_path / "release")
-    assert [path.name for path in written] == [f"{ASSIGNMENT}.ipynb"]
+    assert [path.name for path in written] == [f"{name}.ipynb"
+                                               for name in sorted(ASSIGNMENTS)]
+    assert sorted(path.name for path in (tmp_path / "release").iterdir()) \
+        == [f"{name}.ipynb" for name in sorted(ASSIGNMENTS)]

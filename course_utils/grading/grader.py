@@ -304,7 +304,8 @@ def _grade_if_changed(context: _Context, student: Student, assignment: Assignmen
     try:
         entries = os.listdir(folder_fd)
         if name not in entries:
-            return unless_current(*_missing_status(entries, assignment.name))
+            return unless_current(*_missing_status(entries, assignment.name,
+                                                   set(context.expected)))
         try:
             data = read_submission(folder_fd, name)
         except SymlinkError:
@@ -489,9 +490,16 @@ def _student_reason(reason: str) -> str:
     return "raised an exception of a class defined in the submission"
 
 
-def _missing_status(entries: list[str], assignment: str) -> tuple[str, str]:
+def _missing_status(entries: list[str], assignment: str, assignments: set[str]
+                    ) -> tuple[str, str]:
+    """``missing``, or ``wrong_filename`` if a notebook of no assignment is there.
+
+    The notebook of another assignment of the course is not a wrong name.
+    """
     expected_name = f"{assignment}.ipynb"
-    others = sorted(printable_name(name) for name in entries if name.endswith(".ipynb"))
+    known = {f"{name}.ipynb" for name in assignments}
+    others = sorted(printable_name(name) for name in entries
+                    if name.endswith(".ipynb") and name not in known)
     if others:
         return ("wrong_filename", f"expected {expected_name}; found "
                                   f"{', '.join(others[:5])}")
