@@ -41,6 +41,10 @@ KEPT_CELL_METADATA = ("tags", "mystnb", "course_grade", "user_expressions")
 USER_EXPRESSIONS = "user_expressions"
 EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 GLUE_TEXT = "application/papermill.record/text/plain"
+# A widget's view output only points at a model whose state lives in the
+# notebook's metadata, which is not kept: stored, it would show as "model not
+# found" in JupyterLab until the cell is run again.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def find_notebooks(paths: Iterable[str | Path]) -> list[Path]:
@@ -72,7 +76,10 @@ def find_notebooks(paths: Iterable[str | Path]) -> list[Path]:
 def clean_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip volatile metadata and set the ``python3`` kernelspec, in place.
 
-    Introduced in the chapter "Why the initial weights matter".
+    Introduced in the chapter "Why the initial weights matter". Widget state
+    (the notebook's ``widgets`` metadata) and the outputs that display widgets
+    are dropped too: a widget works only in a running kernel, and the reader
+    makes a fresh one by running the cell.
 
     Parameters
     ----------
@@ -92,7 +99,9 @@ def clean_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             {key: value for key, value in cell.metadata.items()
              if key in KEPT_CELL_METADATA})
         if cell.cell_type == "code":
-            cell.outputs = _merge_streams(cell.outputs)
+            cell.outputs = _merge_streams(
+                [output for output in cell.outputs
+                 if WIDGET_VIEW not in output.get("data", {})])
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
     return notebook

@@ -131,3 +131,33 @@ def test_prose_numbers_are_stored_and_equal_their_verified_outputs(path):
     # nbval verifies, and no {glue role may remain.
     problems = prose_problems(nbformat.read(path, as_version=4))
     assert not problems, "\n".join(problems)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_no_widget_state_or_widget_views_are_stored(notebook_path):
+    # A slider works only in a running kernel; stored, its state bloats the
+    # notebook and its view shows "model not found" in JupyterLab and nothing
+    # useful on the website.
+    notebook = nbformat.read(notebook_path, as_version=4)
+    assert "widgets" not in notebook.metadata
+    for cell in _code_cells(notebook):
+        assert not any(WIDGET_VIEW in output.get("data", {})
+                       for output in cell.outputs), cell.source
+
+
+def test_cleaning_drops_widget_state_and_widget_views():
+    from course_utils.notebooks import clean_notebook
+
+    notebook = nbformat.v4.new_notebook(
+        metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {}}},
+        cells=[nbformat.v4.new_code_cell("slider", outputs=[
+            nbformat.v4.new_output("display_data", data={
+                WIDGET_VIEW: {"model_id": "abc", "version_major": 2,
+                              "version_minor": 0},
+                "text/plain": "interactive(...)"}),
+            nbformat.v4.new_output("stream", name="stdout", text="kept\n")])])
+    cleaned = clean_notebook(notebook)
+    assert "widgets" not in cleaned.metadata
+    assert [output.output_type for output in cleaned.cells[0].outputs] == ["stream"]

@@ -296,3 +296,66 @@ def test_opening_index_html_from_disk_shows_the_course(site, browser):
     assert page.locator("h1").first.inner_text().startswith("Why the initial weights")
     assert page.locator("mjx-container").count() > 0
     page.close()
+
+
+ANIMATION_PAGE = "book/watch_training"
+# The player's frames are Image objects held by the page's Animation object
+# (matplotlib's jshtml template names it anim<id>, after the id of its <img>).
+ANIMATION_FRAMES_SCRIPT = r"""
+async () => {
+  const image = document.querySelector('.animation img');
+  const player = window['anim' + image.id.replace('_anim_img', '')];
+  await Promise.all(player.frames.map(frame => frame.decode()));
+  return player.frames.map(frame => frame.complete && frame.naturalWidth > 0);
+}
+"""
+
+
+@pytest.mark.browser
+def test_animation_plays_offline(site, browser, artifacts_dir):
+    assert ANIMATION_PAGE in TOC_PAGES
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error"
+            and problems.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(
+        f"request failed: {request.url} {request.failure}"))
+    external: list[str] = []
+
+    def refuse_network(route):
+        external.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^(https?|wss?)://"), refuse_network)
+    page.goto(site.joinpath(f"{ANIMATION_PAGE}.html").as_uri(), wait_until="load")
+    player = page.locator("div.animation")
+    assert player.count() == 1
+    for name in ("Decrease speed", "First frame", "Previous frame", "Play backwards",
+                 "Pause", "Play", "Next frame", "Last frame", "Increase speed"):
+        assert player.get_by_role("button", name=name, exact=True).is_visible(), name
+    slider = player.locator('input[type="range"]')
+    assert slider.is_visible()
+
+    frames_loaded = page.evaluate(ANIMATION_FRAMES_SCRIPT)
+    assert len(frames_loaded) >= 15 and all(frames_loaded), frames_loaded
+    assert int(slider.get_attribute("max")) == len(frames_loaded) - 1
+    shown = player.locator("img")
+    assert shown.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert len(shown.get_attribute("alt")) > 40
+
+    # The controls drive the player: jump to the end, then play from the start.
+    player.get_by_role("button", name="Last frame", exact=True).click()
+    assert slider.input_value() == str(len(frames_loaded) - 1)
+    player.get_by_role("button", name="First frame", exact=True).click()
+    player.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(
+        "() => +document.querySelector('.animation input[type=range]').value >= 2",
+        timeout=10000)
+    player.get_by_role("button", name="Pause", exact=True).click()
+    player.screenshot(path=str(artifacts_dir / "screenshots" / "animation_player.png"))
+    context.close()
+
+    assert external == [], f"the page tried to reach the network: {external}"
+    assert problems == []

@@ -1,0 +1,387 @@
+"""Training you can watch: snapshots of a run, and an animation that plays offline.
+
+Introduced in the chapter "Watching training". :func:`record_snapshots` trains
+in chunks and keeps the parameters and the cost every ``every`` iterations;
+since :func:`~course_utils.network.train` continues exactly from a parameter
+dict, the chunks reproduce one long run digit for digit.
+:func:`animate_training` draws the decision boundaries and cost curves of
+several runs frame by frame, and :func:`animation_html` turns the animation
+into one piece of self-contained HTML (palette PNG frames, no web fonts) that plays
+on a static page with no network and no kernel.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.contour import ContourSet
+from PIL import Image
+
+from course_utils._checks import (
+    check_features,
+    check_labels,
+    check_non_negative_float,
+    check_positive_int,
+)
+from course_utils.initializers import DEFAULT_SEED
+from course_utils.network import (
+    CANONICAL_ITERATIONS,
+    CANONICAL_LAYERS,
+    CANONICAL_LEARNING_RATE,
+    _starting_parameters,
+    predict,
+    train,
+)
+from course_utils.plots import REGION_COLOURS, plot_decision_boundary
+
+DEFAULT_EVERY = 1000
+# Icons for the player's buttons, as text: matplotlib's template loads Font
+# Awesome from a CDN, which an offline page cannot reach.
+_BUTTON_ICONS = {
+    "fa fa-minus": "\u2212",
+    "fa fa-fast-backward": "|\u25c0\u25c0",
+    "fa fa-step-backward": "|\u25c0",
+    "fa fa-play fa-flip-horizontal": "\u25c0",
+    "fa fa-pause": "\u275a\u275a",
+    "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b6|",
+    "fa fa-fast-forward": "\u25b6\u25b6|",
+    "fa fa-plus": "+",
+}
+
+
+@dataclass(frozen=True)
+class TrainingSnapshots:
+    """The state of one training run every few iterations.
+
+    Introduced in the chapter "Watching training".
+
+    Attributes
+    ----------
+    initialization : str
+        The initializer's name, or ``"custom"`` for a given parameter dict.
+    iterations : tuple of int
+        ``0, every, 2 * every, ..., num_iterations``.
+    parameters : tuple of dict
+        The parameters after that many updates (the first is the start).
+    costs : tuple of float
+        The cost of those parameters (``inf`` where the outputs saturate, as
+        the large-random run at iteration 0).
+    """
+
+    initialization: str
+    iterations: tuple[int, ...]
+    parameters: tuple[dict[str, np.ndarray], ...]
+    costs: tuple[float, ...]
+
+
+def record_snapshots(X: np.ndarray, Y: np.ndarray,
+                     initialization: str | Mapping[str, np.ndarray] = "he",
+                     num_iterations: int = CANONICAL_ITERATIONS,
+                     every: int = DEFAULT_EVERY, *,
+                     learning_rate: float = CANONICAL_LEARNING_RATE,
+                     seed: int = DEFAULT_SEED,
+                     layers_dims: Sequence[int] = CANONICAL_LAYERS
+                     ) -> TrainingSnapshots:
+    """Train by gradient descent and keep the parameters every ``every`` iterations.
+
+    Introduced in the chapter "Watching training". The run is trained in
+    chunks of ``every`` iterations with :func:`~course_utils.network.train`,
+    each continuing from the parameters the previous one returned; the result
+    is the same, bit for bit, as one call of ``train`` with the same arguments.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_features, m)
+        Training inputs.
+    Y : numpy.ndarray of shape (1, m)
+        Training labels, 0 or 1.
+    initialization : str or dict, default "he"
+        An initializer name or a ready parameter dict (copied, not modified).
+    num_iterations : int, default 15000
+        Gradient-descent updates in all.
+    every : int, default 1000
+        Updates between two snapshots; at most ``num_iterations``. When it does
+        not divide ``num_iterations`` the last chunk is shorter.
+    learning_rate : float, default 0.01
+    seed : int, default 3
+        Seed for the initializer (ignored for a parameter dict).
+    layers_dims : sequence of int, default (2, 10, 5, 1)
+
+    Returns
+    -------
+    TrainingSnapshots
+        One snapshot at iteration 0, one after every chunk.
+    """
+    X = check_features(X)
+    Y = check_labels(Y, X.shape[1])
+    num_iterations = check_positive_int(num_iterations, "num_iterations")
+    every = check_positive_int(every, "every")
+    if every > num_iterations:
+        raise ValueError(f"every must be at most num_iterations ({num_iterations}); "
+                         f"got {every}")
+    learning_rate = check_non_negative_float(learning_rate, "learning_rate")
+    parameters, name = _starting_parameters(initialization, layers_dims, seed)
+    iterations, snapshots, costs = [0], [parameters], []
+    for start in range(0, num_iterations, every):
+        chunk = min(every, num_iterations - start)
+        result = train(X, Y, initialization=snapshots[-1],
+                       learning_rate=learning_rate, num_iterations=chunk,
+                       record_every=chunk)
+        costs.append(result.costs[0][1])
+        iterations.append(start + chunk)
+        snapshots.append(result.parameters)
+    costs.append(result.final_cost)
+    return TrainingSnapshots(initialization=name, iterations=tuple(iterations),
+                             parameters=tuple(snapshots), costs=tuple(costs))
+
+
+def animate_training(runs: Mapping[str, TrainingSnapshots], X: np.ndarray,
+                     Y: np.ndarray, *, interval: int = 600, resolution: int = 80,
+                     figsize: tuple[float, float] = (8.0, 5.6),
+                     dpi: float = 80) -> FuncAnimation:
+    """Animate decision boundaries and cost curves of runs side by side.
+
+    Introduced in the chapter "Watching training". Each frame shows one
+    snapshot: a decision-boundary panel per run in the top row and, below,
+    every run's cost curve up to that iteration (log scale; infinite costs
+    are left out). The figure is not shown; pass the animation to
+    :func:`animation_html`, which also closes it.
+
+    Parameters
+    ----------
+    runs : dict of str to TrainingSnapshots
+        A panel title for each run; all runs must have the same iterations.
+    X : numpy.ndarray of shape (2, m)
+        The points drawn under each boundary.
+    Y : numpy.ndarray of shape (1, m)
+        Their labels.
+    interval : int, default 600
+        Milliseconds between frames when playing.
+    resolution : int, default 80
+        Grid points along each axis of a boundary panel.
+    figsize : tuple of float, default (8.0, 5.6)
+        Figure size in inches.
+    dpi : float, default 80
+        Pixels per inch of every frame.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+    """
+    iterations = _check_runs(runs)
+    X = check_features(X)
+    Y = check_labels(Y, X.shape[1])
+    interval = check_positive_int(interval, "interval")
+    resolution = check_positive_int(resolution, "resolution")
+    dpi = check_non_negative_float(dpi, "dpi")
+    if dpi == 0:
+        raise ValueError("dpi must be positive; got 0")
+
+    figure = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
+    grid = figure.add_gridspec(2, len(runs), height_ratios=[1.15, 1])
+    boundary_axes = [figure.add_subplot(grid[0, column])
+                     for column in range(len(runs))]
+    cost_ax = figure.add_subplot(grid[1, :])
+    # Frame 0 draws everything; later frames replace only the shaded regions,
+    # the cost lines and the title instead of redrawing every axis, tick and
+    # label.
+    for ax, (title, run) in zip(boundary_axes, runs.items(), strict=True):
+        plot_decision_boundary(run.parameters[0], X, Y, ax=ax, title=title,
+                               resolution=resolution)
+        ax.get_legend().remove()
+    handles, labels = boundary_axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside upper right", ncols=2,
+                  fontsize="small")
+    plane = _plane_grid(X, resolution)
+    cost_lines = _cost_axes(cost_ax, runs, iterations)
+    marker = cost_ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
+    title = figure.suptitle("", x=0.02, ha="left", fontsize="medium")
+
+    def draw(frame: int) -> list:
+        for ax, run in zip(boundary_axes, runs.values(), strict=True):
+            _shade_regions(ax, plane, run.parameters[frame])
+        steps = np.array(iterations[:frame + 1], dtype=float)
+        for line, run in zip(cost_lines, runs.values(), strict=True):
+            costs = np.array(run.costs[:frame + 1], dtype=float)
+            shown = np.isfinite(costs)
+            line.set_data(steps[shown], costs[shown])
+        marker.set_xdata([iterations[frame]])
+        title.set_text(f"After {iterations[frame]:,} of {iterations[-1]:,} "
+                       "iterations".replace(",", "\u2009"))
+        return []
+
+    # Lay the figure out once: every frame has the same axes, ticks and labels,
+    # and re-running constrained layout for each frame would double its cost.
+    draw(0)
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
+    return FuncAnimation(figure, draw, frames=len(iterations), interval=interval,
+                         repeat=False)
+
+
+def animation_html(animation: FuncAnimation, *, alt: str = "",
+                   colors: int = 32, embed_limit_mb: float = 2.0,
+                   default_mode: str = "once") -> str:
+    """Export an animation as self-contained HTML that plays with no network.
+
+    Introduced in the chapter "Watching training". This is matplotlib's
+    ``to_jshtml()`` (a player with a slider and buttons, every frame embedded
+    as a data URL), with two changes for a static site read offline: the
+    buttons show text symbols instead of Font Awesome icons loaded from a CDN,
+    and each frame is a PNG reduced to a palette of ``colors`` colours, which
+    keeps the flat regions and sharp edges of a plot crisp at a fraction of
+    the size of a full-colour PNG or a JPEG. The animation's figure is closed,
+    so it is not also shown as a still image.
+
+    Parameters
+    ----------
+    animation : matplotlib.animation.FuncAnimation
+        For example from :func:`animate_training`.
+    alt : str, optional
+        Text alternative of the frames, for readers who cannot see them.
+    colors : int, default 32
+        Colours in each frame's palette, from 2 to 256.
+    embed_limit_mb : float, default 2.0
+        Largest size of all embedded frames together, in MB; a larger
+        animation raises ``ValueError`` instead of being cut short.
+    default_mode : {"once", "loop", "reflect"}, default "once"
+        What the player does at the last frame.
+
+    Returns
+    -------
+    str
+        HTML with the player, its script and its frames.
+    """
+    if not isinstance(animation, FuncAnimation):
+        raise TypeError("animation must be a matplotlib FuncAnimation; "
+                        f"got {type(animation).__name__}")
+    if not isinstance(alt, str):
+        raise TypeError(f"alt must be a str; got {type(alt).__name__}")
+    colors = check_positive_int(colors, "colors")
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be between 2 and 256; got {colors}")
+    if default_mode not in ("once", "loop", "reflect"):
+        raise ValueError("default_mode must be 'once', 'loop' or 'reflect'; "
+                         f"got {default_mode!r}")
+    embed_limit_mb = check_non_negative_float(embed_limit_mb, "embed_limit_mb")
+    figure = animation._fig
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch, "animation.html")
+            writer = _PaletteHTMLWriter(colors, fps=1000 / animation._interval,
+                                        embed_frames=True, default_mode=default_mode,
+                                        embed_limit=embed_limit_mb)
+            animation.save(str(path), writer=writer, dpi=figure.dpi)
+            if writer._hit_limit:
+                raise ValueError(f"the frames exceed embed_limit_mb "
+                                 f"({embed_limit_mb} MB): use fewer or smaller "
+                                 "frames")
+            text = path.read_text()
+    finally:
+        plt.close(figure)
+    return _offline(text).replace('<img id="_anim_img',
+                                  f'<img alt="{html.escape(alt)}" id="_anim_img', 1)
+
+
+class _PaletteHTMLWriter(HTMLWriter):
+    """matplotlib's HTML writer, embedding each frame as a palette PNG."""
+
+    def __init__(self, colors: int, **kwargs) -> None:
+        with mpl.rc_context({"animation.frame_format": "png"}):
+            super().__init__(**kwargs)
+        self.colors = colors
+
+    def grab_frame(self, **savefig_kwargs) -> None:
+        if self._hit_limit:
+            return
+        rendered = BytesIO()
+        self.fig.savefig(rendered, format="rgba", dpi=self.dpi, **savefig_kwargs)
+        image = Image.frombuffer("RGBA", self.frame_size, rendered.getbuffer())
+        image = image.convert("RGB").quantize(colors=self.colors,
+                                              method=Image.Quantize.MEDIANCUT)
+        compact = BytesIO()
+        image.save(compact, format="png", optimize=True)
+        encoded = base64.encodebytes(compact.getvalue()).decode("ascii")
+        self._total_bytes += len(encoded)
+        if self._total_bytes >= self._bytes_limit:
+            self._hit_limit = True
+        else:
+            self._saved_frames.append(encoded)
+
+
+def _offline(text: str) -> str:
+    text = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">',
+                  "", text)
+    for icon, symbol in _BUTTON_ICONS.items():
+        text = text.replace(f'<i class="{icon}"></i>',
+                            f'<span aria-hidden="true">{html.escape(symbol)}</span>')
+    if re.search(r"https?://", text):
+        raise RuntimeError("matplotlib's animation template links to the web; "
+                           "update course_utils.animation._offline")
+    return text
+
+
+def _check_runs(runs: object) -> tuple[int, ...]:
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError("runs must be a non-empty dict of title -> TrainingSnapshots")
+    iterations = None
+    for title, run in runs.items():
+        if not isinstance(run, TrainingSnapshots):
+            raise TypeError(f"runs[{title!r}] must be TrainingSnapshots (from "
+                            f"record_snapshots); got {type(run).__name__}")
+        if iterations is None:
+            iterations = run.iterations
+        elif run.iterations != iterations:
+            raise ValueError("runs must all have the same snapshot iterations; "
+                             f"runs[{title!r}] differs")
+    return iterations
+
+
+def _plane_grid(X: np.ndarray, resolution: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # The grid plot_decision_boundary shades, so that frames match its plots.
+    x1, x2 = np.meshgrid(*(np.linspace(row.min() - 0.5, row.max() + 0.5, resolution)
+                           for row in X))
+    return x1, x2, np.vstack([x1.ravel(), x2.ravel()])
+
+
+def _shade_regions(ax, plane: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   parameters: Mapping[str, np.ndarray]) -> None:
+    x1, x2, points = plane
+    for regions in [artist for artist in ax.collections
+                    if isinstance(artist, ContourSet)]:
+        regions.remove()
+    labels = predict(points, parameters).reshape(x1.shape)
+    ax.contourf(x1, x2, labels, levels=[-0.5, 0.5, 1.5], cmap=REGION_COLOURS,
+                zorder=0)
+
+
+def _cost_axes(ax, runs: Mapping[str, TrainingSnapshots],
+               iterations: tuple[int, ...]) -> list:
+    finite = [cost for run in runs.values() for cost in run.costs
+              if math.isfinite(cost) and cost > 0]
+    low, high = (min(finite) / 1.5, max(finite) * 1.5) if finite else (0.1, 1.0)
+    lines = [ax.plot([], [], marker="o", markersize=3, label=title)[0]
+             for title in runs]
+    ax.set_xlim(0, iterations[-1])
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    ax.set_xlabel("Iteration")
+    ax.set_ylabel("Cost (log scale)")
+    ax.set_title("Training cost so far")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize="small")
+    return lines
