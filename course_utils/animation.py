@@ -133,7 +133,7 @@ def record_snapshots(X: np.ndarray, Y: np.ndarray,
         raise ValueError(f"every must be at most num_iterations ({num_iterations}); "
                          f"got {every}")
     learning_rate = check_non_negative_float(learning_rate, "learning_rate")
-    parameters, name = _starting_parameters(initialization, layers_dims, seed)
+    parameters, name = _starting_parameters(initialization, layers_dims, seed, X)
     iterations, snapshots, costs = [0], [parameters], []
     for start in range(0, num_iterations, every):
         chunk = min(every, num_iterations - start)
