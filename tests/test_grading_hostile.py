@@ -27,13 +27,15 @@ from course_utils.grading.sandbox import JobRun, Limits, Sandbox, choose_isolati
 from tests.conftest import (
     ASSIGNMENT,
     GRADED_FUNCTIONS,
-    SOURCE_DIR,
     graded_cell,
     reference_sources,
+    single_assignment_source,
     write_submission,
 )
 
 ZEROS, RANDOM, HE = GRADED_FUNCTIONS
+# Only the first assignment: the hostile fixtures are submissions of it.
+SOURCE_DIR = single_assignment_source(ASSIGNMENT)
 TIMEOUT = 3.0
 ISOLATION = choose_isolation("auto")
 needs_root = pytest.mark.skipif(ISOLATION != "root",
