@@ -20,9 +20,9 @@ from course_utils.grading.grader import GradingOptions, grade
 from course_utils.grading.sandbox import choose_isolation
 from tests.conftest import (
     GRADED_FUNCTIONS,
-    SOURCE_DIR,
     graded_cell,
     reference_sources,
+    single_assignment_source,
     write_submission,
 )
 
@@ -50,7 +50,8 @@ def time_grading() -> list[dict]:
         for jobs in (1, 2):
             gradebook = Path(scratch) / f"gradebook-{jobs}.sqlite"
             start = time.perf_counter()
-            graded = grade(SOURCE_DIR, folder, gradebook,
+            # The fixtures are submissions of the first assignment only.
+            graded = grade(single_assignment_source(), folder, gradebook,
                            options=GradingOptions(jobs=jobs), log=lambda _: None)
             seconds = time.perf_counter() - start
             assert len(graded) == CLASS_SIZE
