@@ -17,6 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+# The keys-and-shapes check is the same for both assignments' initializers.
+from course_utils.grading.public_tests import _check_structure
+
 SEED = 3
 # Sizes whose layers have n_in != n_out, n_in > 1 and n_in + n_out != 2, so
 # that every usual mistake (n_out for n_in, a missing 2, He's factor, the
@@ -229,24 +232,6 @@ def _diagnose(W: np.ndarray, draws: np.ndarray, kind: str, layer: int,
             "with rng.randn(layers_dims[l], layers_dims[l - 1]) from the one "
             f"rng = np.random.RandomState(3), layer by layer, times {right}; "
             "use randn (standard normal), not rand or uniform.")
-
-
-def _check_structure(parameters: dict, layers_dims: list[int]) -> None:
-    expected_keys = {f"{kind}{layer}" for layer in range(1, len(layers_dims))
-                     for kind in "Wb"}
-    assert set(parameters) == expected_keys, (
-        f"Expected the keys {sorted(expected_keys)}; got {sorted(parameters)}.")
-    for layer in range(1, len(layers_dims)):
-        W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
-        assert isinstance(W, np.ndarray) and isinstance(b, np.ndarray), (
-            f"W{layer} and b{layer} should be NumPy arrays.")
-        want = (layers_dims[layer], layers_dims[layer - 1])
-        assert W.shape == want, (
-            f"W{layer} should have shape {want} = (layers_dims[{layer}], "
-            f"layers_dims[{layer - 1}]); it has shape {W.shape}.")
-        assert b.shape == (layers_dims[layer], 1), (
-            f"b{layer} should have shape {(layers_dims[layer], 1)}; "
-            f"it has shape {b.shape}.")
 
 
 # --- The statistics ------------------------------------------------------------
