@@ -217,9 +217,12 @@ def browser():
         launched.close()
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("page_name", TOC_PAGES)
-def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
+def _open_offline(browser, path: Path):
+    """Open ``path`` at 1280 px, recording errors and refusing every network request.
+
+    Returns the context, the page, the console and page errors, and the URLs
+    of refused requests (the offline proof).
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
@@ -234,9 +237,16 @@ def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
         external.append(route.request.url)
         route.abort()
 
-    # Offline proof: any request that leaves the folder is refused and recorded.
     page.route(re.compile(r"^(https?|wss?)://"), refuse_network)
-    page.goto(site.joinpath(f"{page_name}.html").as_uri(), wait_until="load")
+    page.goto(path.as_uri(), wait_until="load")
+    return context, page, problems, external
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_name", TOC_PAGES)
+def test_page_in_a_real_browser(site, browser, artifacts_dir, page_name):
+    context, page, problems, external = _open_offline(
+        browser, site.joinpath(f"{page_name}.html"))
     has_math = "$" in _source_text(page_name)
     if has_math:
         _wait_for_math(page)
@@ -314,22 +324,8 @@ async () => {
 @pytest.mark.browser
 def test_animation_plays_offline(site, browser, artifacts_dir):
     assert ANIMATION_PAGE in TOC_PAGES
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: message.type == "error"
-            and problems.append(f"console: {message.text}"))
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(
-        f"request failed: {request.url} {request.failure}"))
-    external: list[str] = []
-
-    def refuse_network(route):
-        external.append(route.request.url)
-        route.abort()
-
-    page.route(re.compile(r"^(https?|wss?)://"), refuse_network)
-    page.goto(site.joinpath(f"{ANIMATION_PAGE}.html").as_uri(), wait_until="load")
+    context, page, problems, external = _open_offline(
+        browser, site.joinpath(f"{ANIMATION_PAGE}.html"))
     player = page.locator("div.animation")
     assert player.count() == 1
     for name in ("Decrease speed", "First frame", "Previous frame", "Play backwards",
