@@ -13,9 +13,13 @@ overhead; ``train_seeds`` trains many seeds at once, equal up to rounding.
 from __future__ import annotations
 
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +36,7 @@ from course_utils._checks import (
     check_seeds,
 )
 from course_utils._engine import (
+    ACTIVATIONS,
     Activation,
     Batch,
     Network,
@@ -49,8 +54,12 @@ CANONICAL_LEARNING_RATE = 0.01
 CANONICAL_ITERATIONS = 15000
 RECORD_EVERY = 1000
 # train_seeds trains at most this many networks in one stack: measured here,
-# 8 to 24 were equally fast per network, 1-4 and 48 slower.
-SEEDS_PER_BATCH = 16
+# 20 to 25 were fastest per network (27 us per network and step), 10 and 16
+# 15-25 % slower, 34 and 50 about 5 % slower.
+SEEDS_PER_BATCH = 25
+# Below this many network-steps (about 3 s of work) train_seeds stays in one
+# process: starting worker processes costs about half a second.
+PROCESSES_FROM = 100_000
 
 
 class LayerCache(NamedTuple):
@@ -316,6 +325,71 @@ def train(X: np.ndarray, Y: np.ndarray,
                           initialization=name, final_cost=final_cost)
 
 
+class _BatchTask(NamedTuple):
+    """One stack of ``train_seeds``: everything a worker process needs."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    starts: list[dict[str, np.ndarray]]
+    activation: str
+    learning_rate: float
+    num_iterations: int
+    record_every: int
+
+
+def _train_batch(task: _BatchTask) -> tuple[list[np.ndarray], np.ndarray,
+                                            list[dict[str, np.ndarray]]]:
+    """Train one stack; return its recorded costs, final costs and parameters."""
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread in every worker and in this process alike, so that the
+    # products (and their last bits) are the same wherever a stack runs.
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore"):
+        batch = Batch(task.X, task.Y, task.starts, ACTIVATIONS[task.activation],
+                      task.learning_rate)
+        recorded = []
+        for iteration in range(0, task.num_iterations, task.record_every):
+            recorded.append(batch.costs())
+            batch.run(min(task.record_every, task.num_iterations - iteration))
+        return (recorded, batch.costs(),
+                [batch.parameters(position) for position in range(len(task.starts))])
+
+
+def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
+    """Run the stacks in ``workers`` worker processes, each a share of them.
+
+    Processes, not threads: each step is a few dozen numpy calls of tens of
+    microseconds, and threads spent much of that time waiting for the GIL
+    (measured here: 1.5x with two threads, 1.9x with two processes). If a
+    worker cannot start or fails (a sandbox without subprocesses, a
+    ``course_utils`` the child cannot import), its stacks are trained here:
+    the same stacks give the same results, only later.
+    """
+    shares = [tasks[first::workers] for first in range(workers)]
+    package_root = str(Path(__file__).resolve().parent.parent)
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+
+    def run_share(share: list[_BatchTask]) -> list:
+        try:
+            finished = subprocess.run(
+                [sys.executable, "-m", "course_utils._batch_worker"],
+                input=pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL),
+                capture_output=True, env=environment, check=True)
+            return pickle.loads(finished.stdout)
+        except (OSError, subprocess.CalledProcessError, pickle.UnpicklingError,
+                EOFError):
+            return [_train_batch(task) for task in share]
+
+    # The threads only wait for their worker process.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes_by_share = list(pool.map(run_share, shares))
+    outcomes = [None] * len(tasks)
+    for first, share_outcomes in enumerate(outcomes_by_share):
+        outcomes[first::workers] = share_outcomes
+    return outcomes
+
+
 def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
                 seeds: Sequence[int] = (DEFAULT_SEED,),
                 learning_rate: float = CANONICAL_LEARNING_RATE,
@@ -332,7 +406,7 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
 
     The networks are trained together on stacked weights with batched matrix
     products (the first layer of every network in one product, since they
-    share ``X``), split over ``workers`` threads. Each result equals the one
+    share ``X``), split over ``workers`` processes. Each result equals the one
     of a separate :func:`train` call with that seed up to rounding: the
     operations are grouped differently, so the last bits differ (about 1e-13
     relative for the He and zero runs; the chaotic large-random run agrees
@@ -361,12 +435,12 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
     hidden_activation : {"relu", "tanh"}, default "relu"
         Activation of the hidden layers.
     workers : int, optional
-        Threads to split the seeds over (numpy releases the GIL in its loops);
-        default: the number of CPU cores, at most one per seed. The seeds are
-        trained in stacks of at most ``SEEDS_PER_BATCH`` (16), whose buffers
-        stay in the cache. With more than one worker, BLAS is limited to one
-        thread per call while training (process-wide, with threadpoolctl), so
-        the threads do not compete.
+        Processes to train the seeds in; default: the number of CPU cores.
+        The seeds are trained in stacks of ``SEEDS_PER_BATCH`` (25), spread
+        over the workers; with fewer than 100 000 network-steps in all
+        (``PROCESSES_FROM``) or only one stack, everything runs in this
+        process. The stacks, and so the results, are the same for any number
+        of workers.
 
     Returns
     -------
@@ -402,41 +476,28 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
               for seed in seeds]
     check_input_width(X, starts[0])
 
-    # Batches small enough for their buffers to stay in the CPU's cache, and a
-    # whole number of them per thread.
-    per_worker = -(-len(seeds) // (SEEDS_PER_BATCH * workers))
-    chunks = [list(chunk) for chunk in
-              np.array_split(np.arange(len(seeds)), per_worker * workers)]
-    batches = [Batch(X, Y, [starts[index] for index in chunk], activation,
-                     learning_rate) for chunk in chunks]
-
-    def run(batch: Batch) -> tuple[list[np.ndarray], np.ndarray]:
-        # errstate is per thread, so it is set here, in the worker.
-        with np.errstate(over="ignore"):
-            recorded = []
-            for iteration in range(0, num_iterations, record_every):
-                recorded.append(batch.costs())
-                batch.run(min(record_every, num_iterations - iteration))
-            return recorded, batch.costs()
-
-    if workers == 1:
-        outcomes = [run(batch) for batch in batches]
+    # Fixed stacks, whatever the number of workers, so that every network
+    # meets the same products in the same shapes: the results do not depend
+    # on the machine's core count.
+    chunks = [list(chunk) for chunk in np.array_split(
+        np.arange(len(seeds)), -(-len(seeds) // SEEDS_PER_BATCH))]
+    tasks = [_BatchTask(X, Y, [starts[index] for index in chunk], activation.name,
+                        learning_rate, num_iterations, record_every)
+             for chunk in chunks]
+    workers = min(workers, len(tasks))
+    if workers > 1 and len(seeds) * num_iterations >= PROCESSES_FROM:
+        outcomes = _train_in_processes(tasks, workers)
     else:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"), \
-                ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(run, batches))
+        outcomes = [_train_batch(task) for task in tasks]
 
     results = [None] * len(seeds)
     iterations = range(0, num_iterations, record_every)
-    for chunk, batch, (recorded, final) in zip(chunks, batches, outcomes,
-                                               strict=True):
+    for chunk, (recorded, final, parameters) in zip(chunks, outcomes, strict=True):
         for position, index in enumerate(chunk):
             costs = [(iteration, float(values[position]))
                      for iteration, values in zip(iterations, recorded, strict=True)]
             results[index] = TrainingResult(
-                parameters=batch.parameters(position), costs=costs,
+                parameters=parameters[position], costs=costs,
                 initialization=initialization, final_cost=float(final[position]))
     if print_cost:
         for seed, result in zip(seeds, results, strict=True):

@@ -9,6 +9,8 @@
 """
 
 import math
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from course_utils import (
     backward_propagation,
     forward_propagation,
     initialize_parameters,
+    network,
     train,
     train_seeds,
 )
@@ -249,14 +252,59 @@ def test_train_seeds_large_random_runs_agree_in_outcome(dataset):
             accuracy(X_train, Y_train, single.parameters), abs=0.03)
 
 
-def test_train_seeds_does_not_depend_on_threads_or_grouping(dataset):
+def _assert_identical(first, second):
+    assert first.costs == second.costs
+    assert first.final_cost == second.final_cost
+    assert first.parameters.keys() == second.parameters.keys()
+    for name, value in first.parameters.items():
+        np.testing.assert_array_equal(value, second.parameters[name], err_msg=name)
+
+
+@pytest.fixture
+def worker_processes(monkeypatch):
+    """Make train_seeds use worker processes for any size; count their starts."""
+    monkeypatch.setattr(network, "PROCESSES_FROM", 0)
+    starts = []
+    real_run = subprocess.run
+
+    def counting_run(command, *args, **kwargs):
+        starts.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(network.subprocess, "run", counting_run)
+    return starts
+
+
+def test_train_seeds_gives_the_same_bits_in_any_number_of_processes(
+        dataset, worker_processes):
     X_train, Y_train, _, _ = dataset
-    seeds = [*range(40), 7]  # 41 networks: three stacks; 7 twice
-    one = train_seeds(X_train, Y_train, seeds=seeds, num_iterations=200, workers=1)
-    two = train_seeds(X_train, Y_train, seeds=seeds, num_iterations=200, workers=2)
-    for first, second in zip(one, two, strict=True):
-        _assert_close_to_train(first, second)
-    _assert_close_to_train(one[-1], one[7])
+    seeds = [*range(60), 7]  # 61 networks: three stacks; 7 twice
+    options = dict(seeds=seeds, num_iterations=200, record_every=50)
+    here = train_seeds(X_train, Y_train, workers=1, **options)
+    assert worker_processes == []
+    two = train_seeds(X_train, Y_train, workers=2, **options)
+    assert len(worker_processes) == 2
+    three = train_seeds(X_train, Y_train, workers=3, **options)
+    assert len(worker_processes) == 2 + 3
+    for first, second, third in zip(here, two, three, strict=True):
+        _assert_identical(first, second)
+        _assert_identical(first, third)
+    # The same seed in another stack, at another position: equal up to rounding.
+    _assert_close_to_train(here[-1], here[7])
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "false"])
+def test_train_seeds_trains_here_when_a_worker_cannot_run(
+        dataset, worker_processes, monkeypatch, executable):
+    X_train, Y_train, _, _ = dataset
+    options = dict(seeds=range(30), num_iterations=100, record_every=50)
+    here = train_seeds(X_train, Y_train, workers=1, **options)
+    monkeypatch.setattr(network.sys, "executable",
+                        shutil.which(executable) or executable)
+    fallen_back = train_seeds(X_train, Y_train, workers=2, **options)
+    assert len(worker_processes) == 2
+    for first, second in zip(here, fallen_back, strict=True):
+        _assert_identical(first, second)
 
 
 def test_train_seeds_prints_each_seeds_costs(dataset, capsys):

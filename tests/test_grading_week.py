@@ -1,4 +1,4 @@
-"""The instructor's week on built Canvas and Moodle downloads of 30 students each.
+"""The instructor's week on built Canvas and Moodle downloads of 18 students each.
 
 collect -> release --check -> grade -> answers -> score -> feedback -> report ->
 export, through ``course-grade`` (in this process), with late, resubmitted,
@@ -83,11 +83,11 @@ def _notebook(kind: str, work: Path) -> bytes:
     return submission_bytes(work, graded, answer)
 
 
-# 30 students per platform: (kind, late, resubmitted). The hostile ones get
-# hostile names as well as hostile answers.
-PLAN = ([("correct", False, False)] * 8 + [("blank", False, False)] * 6
-        + [("zeros", False, False)] * 3 + [("wrong", False, False)] * 2
-        + [("raising", False, False)] * 2 + [("timeout", False, False)]
+# 18 students per platform, every kind at least once: (kind, late, resubmitted).
+# The hostile ones get hostile names as well as hostile answers.
+PLAN = ([("correct", False, False)] * 3 + [("blank", False, False)] * 2
+        + [("zeros", False, False)] * 2 + [("wrong", False, False)]
+        + [("raising", False, False)] + [("timeout", False, False)]
         + [("malformed", False, False)] + [("correct", True, False)] * 2
         + [("zeros", True, False)] + [("correct", False, True)] * 2
         + [("hostile", False, False), ("formula", False, False)])
