@@ -91,11 +91,12 @@ def markdown(results: dict) -> str:
             "(the ratio does not depend on the number of iterations). Ratio = "
             "loop time / `train_seeds` time, alternating, median of "
             f"{rows[0]['repeats']} pairs. `train_seeds` uses the default "
-            "threads (one per core); the 1-thread columns isolate what batching "
-            "alone gives. Throughput counts the element operations (outputs of "
-            "elementwise passes) and multiply-adds of the batched step plan.\n",
+            "worker processes (one per core, from 100 000 network-steps); the "
+            "1-worker columns isolate what batching alone gives. Throughput "
+            "counts the element operations (outputs of elementwise passes) and "
+            "multiply-adds of the batched step plan.\n",
             _table(["seeds", "loop (s)", "train_seeds (s)", "ratio (wall)",
-                    "1 thread: wall", "1 thread: CPU", "element-ops/s",
+                    "1 worker: wall", "1 worker: CPU", "element-ops/s",
                     "multiply-adds/s"],
                    [[str(r["seeds"]), f"{r['loop_s']:.2f}", f"{r['batched_s']:.2f}",
                      f"**{r['wall_ratio']:.2f}x**",
