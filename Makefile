@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_PARALLEL := -n 2 --dist loadscope
+PYTEST_PARALLEL := -n 2 --dist loadscope --no-loadscope-reorder
 
 .PHONY: book lab test test-fast execute lint constraints chromium check-kernels clean bench
 

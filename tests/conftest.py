@@ -23,6 +23,29 @@ BUILD_DIR = REPO_ROOT / "_build" / "html"
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 
 
+# Seconds each of the slowest modules and notebooks took in a full run here
+# (`pytest --durations=0`, summed per file). Under `--dist loadscope
+# --no-loadscope-reorder` (the Makefile's) the two workers take whole files in
+# this order, longest first, so that no long file starts last and leaves one
+# worker idle at the end. Only the wall time depends on it.
+SLOWEST_FIRST = {
+    "book/seeds.ipynb": 82, "tests/test_site.py": 51, "tests/test_engine.py": 41,
+    "tests/test_lab.py": 40, "book/large_random.ipynb": 26,
+    "book/watch_training.ipynb": 25, "book/deep_he.ipynb": 21,
+    "tests/test_grading_runs.py": 20, "tests/test_animation.py": 18,
+    "tests/test_grading_week.py": 16, "book/zeros.ipynb": 14,
+    "book/variance_depth.ipynb": 13, "tests/test_grading_hostile.py": 13,
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Run the SLOWEST_FIRST files first, longest first; the rest keep their order."""
+    def expected_seconds(item) -> float:
+        return SLOWEST_FIRST.get(item.nodeid.split("::", 1)[0], 0)
+
+    items.sort(key=lambda item: -expected_seconds(item))
+
+
 @pytest.fixture(scope="session")
 def dataset():
     """The canonical (X_train, Y_train, X_test, Y_test)."""
