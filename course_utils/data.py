@@ -13,7 +13,7 @@ TEST_SEED = 2
 NOISE = 0.05
 # The canonical sets as make_circles_split draws them, stored so that a chapter
 # need not import scikit-learn (1.7 s of every kernel's start here). Written by
-# write_canonical_file; tests/test_data.py checks it against scikit-learn,
+# _write_canonical_file; tests/test_data.py checks it against scikit-learn,
 # seeded as the original assignment seeded it.
 CANONICAL_FILE = Path(__file__).with_name("two_circles.npz")
 _CANONICAL_NAMES = ("X_train", "Y_train", "X_test", "Y_test")
@@ -80,15 +80,15 @@ def load_dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return tuple(stored[name] for name in _CANONICAL_NAMES)
 
 
-def draw_canonical_dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _draw_canonical_dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw the canonical sets with scikit-learn (what ``load_dataset`` stores)."""
     X_train, Y_train = make_circles_split(300, TRAIN_SEED)
     X_test, Y_test = make_circles_split(100, TEST_SEED)
     return X_train, Y_train, X_test, Y_test
 
 
-def write_canonical_file(path: Path = CANONICAL_FILE) -> None:
-    """Store :func:`draw_canonical_dataset`'s arrays in ``path``."""
-    arrays = dict(zip(_CANONICAL_NAMES, draw_canonical_dataset(), strict=True))
+def _write_canonical_file(path: Path = CANONICAL_FILE) -> None:
+    """Store :func:`_draw_canonical_dataset`'s arrays in ``path``."""
+    arrays = dict(zip(_CANONICAL_NAMES, _draw_canonical_dataset(), strict=True))
     np.savez_compressed(path, **arrays)
 

@@ -4,7 +4,7 @@ import numpy as np
 import sklearn.datasets
 
 from course_utils import load_dataset
-from course_utils.data import write_canonical_file
+from course_utils.data import _write_canonical_file
 
 
 def _original_assignment_sets():
@@ -35,7 +35,7 @@ def test_load_dataset_is_the_original_assignments_two_circles():
 
 def test_the_stored_file_is_what_the_writer_writes(tmp_path):
     written = tmp_path / "two_circles.npz"
-    write_canonical_file(written)
+    _write_canonical_file(written)
     with np.load(written, allow_pickle=False) as stored:
         for name, loaded in zip(["X_train", "Y_train", "X_test", "Y_test"],
                                 load_dataset(), strict=True):
