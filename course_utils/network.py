@@ -12,10 +12,12 @@ overhead; ``train_seeds`` trains many seeds at once, equal up to rounding.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,6 +62,8 @@ SEEDS_PER_BATCH = 25
 # Below this many network-steps (about 3 s of work) train_seeds stays in one
 # process: starting worker processes costs about half a second.
 PROCESSES_FROM = 100_000
+# Sets train_seeds's default number of worker processes (else: the cores).
+WORKERS_VARIABLE = "COURSE_UTILS_WORKERS"
 
 
 class LayerCache(NamedTuple):
@@ -355,35 +359,73 @@ def _train_batch(task: _BatchTask) -> tuple[list[np.ndarray], np.ndarray,
                 [batch.parameters(position) for position in range(len(task.starts))])
 
 
+def _default_workers() -> int:
+    """``COURSE_UTILS_WORKERS`` if set, else the number of CPU cores."""
+    value = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"the environment variable {WORKERS_VARIABLE} must be a "
+                         f"positive int such as 2; got {value!r}")
+    return int(value)
+
+
 def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
     """Run the stacks in ``workers`` worker processes, each a share of them.
 
     Processes, not threads: each step is a few dozen numpy calls of tens of
     microseconds, and threads spent much of that time waiting for the GIL
-    (measured here: 1.5x with two threads, 1.9x with two processes). If a
-    worker cannot start or fails (a sandbox without subprocesses, a
-    ``course_utils`` the child cannot import), its stacks are trained here:
-    the same stacks give the same results, only later.
+    (measured here: 1.5x with two threads, 1.9x with two processes). A
+    worker that cannot start or fails (a sandbox without subprocesses, a
+    ``course_utils`` the child cannot import) has its stacks trained here:
+    the same stacks give the same results, only later. A worker killed by a
+    signal, or an interrupt here (Jupyter's stop button), stops them all.
     """
     shares = [tasks[first::workers] for first in range(workers)]
     package_root = str(Path(__file__).resolve().parent.parent)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    processes: list[subprocess.Popen] = []
+    lock = threading.Lock()
+    stopping = threading.Event()
 
     def run_share(share: list[_BatchTask]) -> list:
-        try:
-            finished = subprocess.run(
-                [sys.executable, "-m", "course_utils._batch_worker"],
-                input=pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL),
-                capture_output=True, env=environment, check=True)
-            return pickle.loads(finished.stdout)
-        except (OSError, subprocess.CalledProcessError, pickle.UnpicklingError,
-                EOFError):
+        with lock:
+            if stopping.is_set():
+                raise InterruptedError("train_seeds was interrupted")
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "course_utils._batch_worker"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, env=environment)
+            except OSError:
+                process = None
+            else:
+                processes.append(process)
+        if process is None:
             return [_train_batch(task) for task in share]
+        output, _ = process.communicate(
+            pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
+        if process.returncode < 0 or stopping.is_set():
+            raise InterruptedError(f"a train_seeds worker was stopped by signal "
+                                   f"{-process.returncode}")
+        if process.returncode == 0:
+            with contextlib.suppress(pickle.UnpicklingError, EOFError):
+                return pickle.loads(output)
+        return [_train_batch(task) for task in share]
 
     # The threads only wait for their worker process.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         outcomes_by_share = list(pool.map(run_share, shares))
+    except BaseException:
+        with lock:
+            stopping.set()
+            for process in processes:
+                process.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True)
     outcomes = [None] * len(tasks)
     for first, share_outcomes in enumerate(outcomes_by_share):
         outcomes[first::workers] = share_outcomes
@@ -435,7 +477,8 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
     hidden_activation : {"relu", "tanh"}, default "relu"
         Activation of the hidden layers.
     workers : int, optional
-        Processes to train the seeds in; default: the number of CPU cores.
+        Processes to train the seeds in; default: the environment variable
+        ``COURSE_UTILS_WORKERS`` if set, else the number of CPU cores.
         The seeds are trained in stacks of ``SEEDS_PER_BATCH`` (25), spread
         over the workers; with fewer than 100 000 network-steps in all
         (``PROCESSES_FROM``) or only one stack, everything runs in this
@@ -467,7 +510,7 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
     if print_digits is not None:
         print_digits = check_positive_int(print_digits, "print_digits")
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = _default_workers()
     workers = min(check_positive_int(workers, "workers"), len(seeds))
     activation = check_activation(hidden_activation)
     layers_dims = check_layers_dims(layers_dims)

@@ -23,6 +23,14 @@ BUILD_DIR = REPO_ROOT / "_build" / "html"
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 
 
+# Under pytest-xdist the test workers already keep every core busy: worker
+# processes of train_seeds would only compete with them (measured: the seeds
+# chapter then used 40 % more CPU time). Its results do not depend on the number
+# of workers (tests/test_engine.py), so the verified outputs are the same. The
+# notebooks' kernels inherit this.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("COURSE_UTILS_WORKERS", "1")
+
 # Seconds each of the slowest modules and notebooks took in a full run here
 # (`pytest --durations=0`, summed per file). Under `--dist loadscope
 # --no-loadscope-reorder` (the Makefile's) the two workers take whole files in

@@ -9,8 +9,14 @@
 """
 
 import math
+import os
+import re
 import shutil
+import signal
 import subprocess
+import threading
+import time
+import types
 
 import numpy as np
 import pytest
@@ -262,17 +268,19 @@ def _assert_identical(first, second):
 
 @pytest.fixture
 def worker_processes(monkeypatch):
-    """Make train_seeds use worker processes for any size; count their starts."""
+    """Make train_seeds use worker processes for any size; record them."""
     monkeypatch.setattr(network, "PROCESSES_FROM", 0)
-    starts = []
-    real_run = subprocess.run
+    started = types.SimpleNamespace(commands=[], processes=[])
+    real_popen = subprocess.Popen
 
-    def counting_run(command, *args, **kwargs):
-        starts.append(command)
-        return real_run(command, *args, **kwargs)
+    def counting_popen(command, *args, **kwargs):
+        started.commands.append(command)
+        process = real_popen(command, *args, **kwargs)
+        started.processes.append(process)
+        return process
 
-    monkeypatch.setattr(network.subprocess, "run", counting_run)
-    return starts
+    monkeypatch.setattr(network.subprocess, "Popen", counting_popen)
+    return started
 
 
 def test_train_seeds_gives_the_same_bits_in_any_number_of_processes(
@@ -281,11 +289,11 @@ def test_train_seeds_gives_the_same_bits_in_any_number_of_processes(
     seeds = [*range(60), 7]  # 61 networks: three stacks; 7 twice
     options = dict(seeds=seeds, num_iterations=200, record_every=50)
     here = train_seeds(X_train, Y_train, workers=1, **options)
-    assert worker_processes == []
+    assert worker_processes.commands == []
     two = train_seeds(X_train, Y_train, workers=2, **options)
-    assert len(worker_processes) == 2
+    assert len(worker_processes.commands) == 2
     three = train_seeds(X_train, Y_train, workers=3, **options)
-    assert len(worker_processes) == 2 + 3
+    assert len(worker_processes.commands) == 2 + 3
     for first, second, third in zip(here, two, three, strict=True):
         _assert_identical(first, second)
         _assert_identical(first, third)
@@ -302,9 +310,60 @@ def test_train_seeds_trains_here_when_a_worker_cannot_run(
     monkeypatch.setattr(network.sys, "executable",
                         shutil.which(executable) or executable)
     fallen_back = train_seeds(X_train, Y_train, workers=2, **options)
-    assert len(worker_processes) == 2
+    assert len(worker_processes.commands) == 2
     for first, second in zip(here, fallen_back, strict=True):
         _assert_identical(first, second)
+
+
+def test_an_interrupt_stops_the_workers_at_once(dataset, worker_processes):
+    # Jupyter's stop button: SIGINT to the kernel while the workers train.
+    X_train, Y_train, _, _ = dataset
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            # About 15 s of work: the interrupt comes long before the end.
+            train_seeds(X_train, Y_train, seeds=range(50), num_iterations=10000,
+                        workers=2)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 6
+    assert len(worker_processes.processes) == 2
+    assert all(process.poll() is not None for process in worker_processes.processes)
+
+
+@pytest.mark.parametrize(("value", "processes"), [("1", 0), ("3", 3), ("", 2)])
+def test_course_utils_workers_sets_the_default_number_of_workers(
+        dataset, worker_processes, monkeypatch, value, processes):
+    monkeypatch.setenv("COURSE_UTILS_WORKERS", value)
+    monkeypatch.setattr(network.os, "cpu_count", lambda: 2)
+    X_train, Y_train, _, _ = dataset
+    train_seeds(X_train, Y_train, seeds=range(75), num_iterations=2)
+    assert len(worker_processes.commands) == processes
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_course_utils_workers_is_named(dataset, monkeypatch, value):
+    monkeypatch.setenv("COURSE_UTILS_WORKERS", value)
+    X_train, Y_train, _, _ = dataset
+    with pytest.raises(ValueError, match=r"COURSE_UTILS_WORKERS must be a positive "
+                                         rf"int such as 2; got '{re.escape(value)}'"):
+        train_seeds(X_train, Y_train, seeds=[1, 2], num_iterations=2)
+
+
+def test_a_worker_killed_by_a_signal_stops_train_seeds(
+        dataset, worker_processes, monkeypatch, tmp_path):
+    # As when Jupyter's stop button signals the kernel's process group: the
+    # stacks must not be trained again here, unasked.
+    killed = tmp_path / "killed-python"
+    killed.write_text("#!/bin/sh\nkill -KILL $$\n")
+    killed.chmod(0o755)
+    monkeypatch.setattr(network.sys, "executable", str(killed))
+    X_train, Y_train, _, _ = dataset
+    with pytest.raises(InterruptedError, match="stopped by signal 9"):
+        train_seeds(X_train, Y_train, seeds=range(30), num_iterations=100,
+                    workers=2)
 
 
 def test_train_seeds_prints_each_seeds_costs(dataset, capsys):
