@@ -155,6 +155,12 @@ def lab_page(lab):
         page.goto(f"{base}/lab?reset&token={token}")
         page.wait_for_function("window.jupyterapp !== undefined", timeout=60000)
         page.evaluate("window.jupyterapp.restored")
+        # Nothing here runs code, so the chapters open without a kernel each
+        # (11 kernel starts were a fifth of this module's CPU time); the
+        # Markdown renders the same. JupyterLab 4.6 keeps the preference in
+        # the Notebook factory's _preferKernel (public getter, no setter).
+        page.evaluate("window.jupyterapp.docRegistry.getWidgetFactory('Notebook')"
+                      "._preferKernel = false")
         yield page, external
         context.close()
         launched.close()
