@@ -371,7 +371,7 @@ def _default_workers() -> int:
 
 
 def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
-    """Run the stacks in ``workers`` worker processes, each a share of them.
+    """Share the stacks between this process and ``workers - 1`` worker processes.
 
     Processes, not threads: each step is a few dozen numpy calls of tens of
     microseconds, and threads spent much of that time waiting for the GIL
@@ -414,10 +414,13 @@ def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
                 return pickle.loads(output)
         return [_train_batch(task) for task in share]
 
-    # The threads only wait for their worker process.
-    pool = ThreadPoolExecutor(max_workers=workers)
+    # The threads only wait for their worker process; this process trains the
+    # first share meanwhile, so there is one process fewer to start.
+    pool = ThreadPoolExecutor(max_workers=workers - 1)
     try:
-        outcomes_by_share = list(pool.map(run_share, shares))
+        futures = [pool.submit(run_share, share) for share in shares[1:]]
+        outcomes_by_share = [[_train_batch(task) for task in shares[0]]]
+        outcomes_by_share += [future.result() for future in futures]
     except BaseException:
         with lock:
             stopping.set()
