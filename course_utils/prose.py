@@ -25,6 +25,9 @@ import re
 
 __all__ = ["PROSE_EXPRESSION", "Prose", "ProseText"]
 
+# The prefix under which myst-nb's glue stores a value's display data.
+GLUE_PREFIX = "application/papermill.record/"
+
 # The only expression a chapter's {eval} role may hold: ``prose.NAME``.
 PROSE_EXPRESSION = re.compile(r"^prose\.(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -105,6 +108,14 @@ def _glue(name: str, text: ProseText) -> None:
 
     if not InteractiveShell.initialized():
         return
-    from myst_nb import glue
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display
 
-    glue(name, text, display=False)
+    # What myst_nb.glue(name, text, display=False) records, written out here:
+    # importing myst_nb's glue imports nbformat and, through jsonschema,
+    # rfc3987-syntax, which builds a parser at import (2.6 s of every chapter's
+    # kernel start here). tests/test_prose.py checks the two record the same.
+    mimebundle, metadata = format_display_data(text)
+    metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
+    display({GLUE_PREFIX + kind: value for kind, value in mimebundle.items()},
+            raw=True, metadata=metadata)

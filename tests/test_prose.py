@@ -29,6 +29,19 @@ def test_setting_a_value_glues_its_plain_text(shell):
     assert count.metadata["scrapbook"]["name"] == "n_train"
 
 
+@pytest.mark.parametrize("value", ["0.0648", 300, np.float64(0.5)])
+def test_prose_records_what_myst_nbs_own_glue_records(shell, value):
+    from myst_nb import glue
+
+    with capture_output() as captured:
+        glue("name", ProseText(str(value)), display=False)
+        prose = Prose()
+        prose.name = value
+    (theirs, ours) = captured.outputs
+    assert ours.data == theirs.data
+    assert ours.metadata == theirs.metadata
+
+
 def test_a_kernel_evaluating_the_attribute_gets_the_bare_text(shell):
     prose = Prose()
     prose.best_scale = 0.3
