@@ -91,7 +91,7 @@ def markdown(results: dict) -> str:
             "(the ratio does not depend on the number of iterations). Ratio = "
             "loop time / `train_seeds` time, alternating, median of "
             f"{rows[0]['repeats']} pairs. `train_seeds` uses the default "
-            "worker processes (one per core, from 100 000 network-steps); the "
+            "worker processes (one per core, from 20 000 network-steps); the "
             "1-worker columns isolate what batching alone gives. Throughput "
             "counts the element operations (outputs of elementwise passes) and "
             "multiply-adds of the batched step plan.\n",
