@@ -376,7 +376,8 @@ def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
 
     Processes, not threads: each step is a few dozen numpy calls of tens of
     microseconds, and threads spent much of that time waiting for the GIL
-    (measured here: 1.5x with two threads, 1.9x with two processes). A
+    (measured here, 50 networks: 1.5x with two threads, 1.75x with two
+    processes, process starts included). A
     worker that cannot start or fails (a sandbox without subprocesses, a
     ``course_utils`` the child cannot import) has its stacks trained here:
     the same stacks give the same results, only later. A worker killed by a
@@ -407,7 +408,9 @@ def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
             return [_train_batch(task) for task in share]
         output, _ = process.communicate(
             pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
-        if process.returncode < 0 or stopping.is_set():
+        if stopping.is_set():
+            raise InterruptedError("train_seeds was interrupted")
+        if process.returncode < 0:
             raise InterruptedError(f"a train_seeds worker was stopped by signal "
                                    f"{-process.returncode}")
         if process.returncode == 0:
