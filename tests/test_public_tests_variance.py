@@ -335,15 +335,19 @@ def test_a_cell_with_its_header_passes(capsys):
     assert capsys.readouterr().out == "All tests passed.\n"
 
 
-@pytest.mark.parametrize("header", [
-    "# GRADED FUNCTION: initialize_parameters_xavier",
-    "# GRADED FUNCTION: initialize_parameters_xavier (3 points)",
-    "# my Xavier",
+@pytest.mark.parametrize(("header", "warned"), [
+    ("# GRADED FUNCTION: initialize_parameters_xavier", False),
+    ("# GRADED FUNCTION: initialize_parameters_xavier (3 points)", False),
+    ("# my Xavier", True),
 ])
-def test_an_edited_header_is_refused(header):
+def test_an_edited_header_only_warns_as_in_the_first_assignment(header, warned,
+                                                                capsys):
+    # The grader finds the function by cell id, header or definition, so an
+    # edited header loses no points: the self-check must not fail on it.
     function = _defined_in_a_cell(f"{header}\n{CELL_BODY}",
                                   "initialize_parameters_xavier", 2)
-    with pytest.raises(AssertionError, match=r"must start with the line "
-                       r"'# GRADED FUNCTION: initialize_parameters_xavier "
-                       r"\(2 points\)', unchanged"):
-        XAVIER(function)
+    XAVIER(function)
+    out = capsys.readouterr().out
+    assert out.endswith("All tests passed.\n")
+    assert ("Warning: the cell that defines initialize_parameters_xavier"
+            in out) == warned
