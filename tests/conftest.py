@@ -37,12 +37,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # this order, longest first, so that no long file starts last and leaves one
 # worker idle at the end. Only the wall time depends on it.
 SLOWEST_FIRST = {
-    "book/seeds.ipynb": 82, "tests/test_site.py": 51, "tests/test_engine.py": 41,
-    "tests/test_lab.py": 40, "book/large_random.ipynb": 26,
-    "book/watch_training.ipynb": 25, "book/deep_he.ipynb": 21,
-    "tests/test_grading_runs.py": 20, "tests/test_animation.py": 18,
-    "tests/test_grading_week.py": 16, "book/zeros.ipynb": 14,
-    "book/variance_depth.ipynb": 13, "tests/test_grading_hostile.py": 13,
+    "book/seeds.ipynb": 100, "tests/test_site.py": 46, "tests/test_engine.py": 40,
+    "tests/test_lab.py": 30, "book/watch_training.ipynb": 27,
+    "book/large_random.ipynb": 23, "book/deep_he.ipynb": 21,
+    "tests/test_grading_runs.py": 20, "tests/test_grading_week.py": 20,
+    "tests/test_animation.py": 15, "book/comparison.ipynb": 14,
+    "book/zeros.ipynb": 13, "tests/test_grading_hostile.py": 13,
+    "book/variance_depth.ipynb": 11,
 }
 
 
