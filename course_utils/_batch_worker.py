@@ -16,10 +16,11 @@ import sys
 
 def main() -> None:
     """Train the stacks read from standard input; write their outcomes."""
-    from course_utils.network import _train_batch
+    from course_utils.network import _one_blas_thread, _train_batch
 
     tasks = pickle.load(sys.stdin.buffer)
-    outcomes = [_train_batch(task) for task in tasks]
+    with _one_blas_thread():
+        outcomes = [_train_batch(task) for task in tasks]
     pickle.dump(outcomes, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -18,6 +18,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -344,12 +345,12 @@ class _BatchTask(NamedTuple):
 
 def _train_batch(task: _BatchTask) -> tuple[list[np.ndarray], np.ndarray,
                                             list[dict[str, np.ndarray]]]:
-    """Train one stack; return its recorded costs, final costs and parameters."""
-    from threadpoolctl import threadpool_limits
+    """Train one stack; return its recorded costs, final costs and parameters.
 
-    # One BLAS thread in every worker and in this process alike, so that the
-    # products (and their last bits) are the same wherever a stack runs.
-    with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore"):
+    Call it inside :func:`_one_blas_thread`, as ``train_seeds`` and the worker
+    processes do.
+    """
+    with np.errstate(over="ignore"):
         batch = Batch(task.X, task.Y, task.starts, ACTIVATIONS[task.activation],
                       task.learning_rate)
         recorded = []
@@ -360,12 +361,28 @@ def _train_batch(task: _BatchTask) -> tuple[list[np.ndarray], np.ndarray,
                 [batch.parameters(position) for position in range(len(task.starts))])
 
 
+def _one_blas_thread():
+    """A context in which BLAS uses one thread (process-wide, threadpoolctl).
+
+    ``train_seeds`` trains every stack inside it, in the calling process and in
+    each worker alike, so that the products (and their last bits) are the
+    same wherever a stack runs. Entered once, by one thread: the setting is
+    process-wide.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _default_workers() -> int:
-    """``COURSE_UTILS_WORKERS`` if set, else the number of CPU cores."""
+    """``COURSE_UTILS_WORKERS`` if set, else the number of usable CPU cores."""
     value = os.environ.get(WORKERS_VARIABLE, "").strip()
     if not value:
+        # The cores this process may run on (a container's limit), if known.
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0)) or 1
         return os.cpu_count() or 1
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
         raise ValueError(f"the environment variable {WORKERS_VARIABLE} must be a "
                          f"positive int such as 2; got {value!r}")
     return int(value)
@@ -377,36 +394,40 @@ def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
     Processes, not threads: each step is a few dozen numpy calls of tens of
     microseconds, and threads spent much of that time waiting for the GIL
     (measured here, 50 networks: 1.5x with two threads, 1.75x with two
-    processes, process starts included). A
-    worker that cannot start or fails (a sandbox without subprocesses, a
-    ``course_utils`` the child cannot import) has its stacks trained here:
-    the same stacks give the same results, only later. A worker killed by a
-    signal, or an interrupt here (Jupyter's stop button), stops them all.
+    processes, process starts included). A worker that cannot start or fails
+    (a sandbox without subprocesses, a ``course_utils`` the child cannot
+    import) has its stacks trained here afterwards, with a warning: the same
+    stacks give the same results, only later. A worker killed by a signal,
+    or an interrupt here (Jupyter's stop button), stops them all. Call it
+    inside :func:`_one_blas_thread`.
     """
     shares = [tasks[first::workers] for first in range(workers)]
+    command = [sys.executable, "-P", "-m", "course_utils._batch_worker"]
+    environment = dict(os.environ)
     package_root = str(Path(__file__).resolve().parent.parent)
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    if package_root not in _site_packages():
+        # Found through sys.path tricks or an editable install: tell the child.
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     processes: list[subprocess.Popen] = []
+    failures: list[str] = []
     lock = threading.Lock()
     stopping = threading.Event()
 
-    def run_share(share: list[_BatchTask]) -> list:
+    def run_share(share: list[_BatchTask]) -> list | None:
+        """The share's outcomes from a worker process, or None if it failed."""
         with lock:
             if stopping.is_set():
                 raise InterruptedError("train_seeds was interrupted")
             try:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "course_utils._batch_worker"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE, env=environment)
-            except OSError:
-                process = None
-            else:
-                processes.append(process)
-        if process is None:
-            return [_train_batch(task) for task in share]
-        output, _ = process.communicate(
+            except (OSError, TypeError, ValueError) as error:
+                failures.append(f"could not start: {error}")
+                return None
+            processes.append(process)
+        output, errors = process.communicate(
             pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
         if stopping.is_set():
             raise InterruptedError("train_seeds was interrupted")
@@ -416,7 +437,9 @@ def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
         if process.returncode == 0:
             with contextlib.suppress(pickle.UnpicklingError, EOFError):
                 return pickle.loads(output)
-        return [_train_batch(task) for task in share]
+        tail = errors.decode(errors="replace").strip().splitlines()[-3:]
+        failures.append(f"exit status {process.returncode}: {' / '.join(tail)}")
+        return None
 
     # The threads only wait for their worker process; this process trains the
     # first share meanwhile, so there is one process fewer to start.
@@ -433,10 +456,27 @@ def _train_in_processes(tasks: list[_BatchTask], workers: int) -> list:
         raise
     finally:
         pool.shutdown(wait=True)
+    if failures:
+        warnings.warn("train_seeds trains here what its worker processes could "
+                      "not (same results, more time): " + "; ".join(failures),
+                      RuntimeWarning, stacklevel=3)
+    for index, share in enumerate(shares):
+        if outcomes_by_share[index] is None:
+            outcomes_by_share[index] = [_train_batch(task) for task in share]
     outcomes = [None] * len(tasks)
     for first, share_outcomes in enumerate(outcomes_by_share):
         outcomes[first::workers] = share_outcomes
     return outcomes
+
+
+def _site_packages() -> set[str]:
+    """The site-packages folders, where an installed course_utils needs no path."""
+    import site
+
+    folders = set(site.getsitepackages()) if hasattr(site, "getsitepackages") \
+        else set()
+    folders.add(site.getusersitepackages())
+    return {str(Path(folder).resolve()) for folder in folders}
 
 
 def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
@@ -535,10 +575,11 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
                         learning_rate, num_iterations, record_every)
              for chunk in chunks]
     workers = min(workers, len(tasks))
-    if workers > 1 and len(seeds) * num_iterations >= PROCESSES_FROM:
-        outcomes = _train_in_processes(tasks, workers)
-    else:
-        outcomes = [_train_batch(task) for task in tasks]
+    with _one_blas_thread():
+        if workers > 1 and len(seeds) * num_iterations >= PROCESSES_FROM:
+            outcomes = _train_in_processes(tasks, workers)
+        else:
+            outcomes = [_train_batch(task) for task in tasks]
 
     results = [None] * len(seeds)
     iterations = range(0, num_iterations, record_every)

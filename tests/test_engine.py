@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -309,28 +310,50 @@ def test_train_seeds_trains_here_when_a_worker_cannot_run(
     here = train_seeds(X_train, Y_train, workers=1, **options)
     monkeypatch.setattr(network.sys, "executable",
                         shutil.which(executable) or executable)
-    fallen_back = train_seeds(X_train, Y_train, workers=3, **options)
+    with pytest.warns(RuntimeWarning, match=r"train_seeds trains here what its "
+                      r"worker processes could not \(same results"):
+        fallen_back = train_seeds(X_train, Y_train, workers=3, **options)
     assert len(worker_processes.commands) == 2
     for first, second in zip(here, fallen_back, strict=True):
         _assert_identical(first, second)
 
 
-def test_an_interrupt_stops_the_workers_at_once(dataset, worker_processes):
-    # Jupyter's stop button: SIGINT to the kernel while the workers train.
+@pytest.mark.parametrize("executable", [None, "/nonexistent/python"])
+def test_an_interrupt_stops_the_workers_at_once(dataset, worker_processes,
+                                                monkeypatch, executable):
+    # Jupyter's stop button: SIGINT to the kernel while the workers train, or
+    # while this process trains what a worker that could not start left.
+    if executable:
+        monkeypatch.setattr(network.sys, "executable", executable)
     X_train, Y_train, _, _ = dataset
     timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
     started = time.monotonic()
     timer.start()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             # About 15 s of work: the interrupt comes long before the end.
             train_seeds(X_train, Y_train, seeds=range(75), num_iterations=10000,
                         workers=3)
     finally:
         timer.cancel()
     assert time.monotonic() - started < 6
-    assert len(worker_processes.processes) == 2
+    assert len(worker_processes.commands) == 2
     assert all(process.poll() is not None for process in worker_processes.processes)
+
+
+def test_train_seeds_leaves_the_blas_threads_as_it_found_them(dataset,
+                                                             worker_processes):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info()
+                if info["user_api"] == "blas"]
+
+    before = blas_threads()
+    X_train, Y_train, _, _ = dataset
+    train_seeds(X_train, Y_train, seeds=range(60), num_iterations=20, workers=3)
+    assert blas_threads() == before
 
 
 @pytest.mark.parametrize(("value", "processes"), [("1", 0), ("3", 2), ("", 1)])

@@ -161,6 +161,10 @@ def lab_page(lab):
         # the Notebook factory's _preferKernel (public getter, no setter).
         page.evaluate("window.jupyterapp.docRegistry.getWidgetFactory('Notebook')"
                       "._preferKernel = false")
+        assert page.evaluate("window.jupyterapp.docRegistry"
+                             ".getWidgetFactory('Notebook').preferKernel") is False
+        # Loading the app is part of what a reader's JupyterLab does offline.
+        assert external == [], f"JupyterLab tried to reach the network: {external}"
         yield page, external
         context.close()
         launched.close()
