@@ -118,8 +118,8 @@ def lab(tmp_path_factory):
                 assert time.monotonic() < deadline, "JupyterLab did not start"
                 time.sleep(0.5)
         yield base, token, book
-        # The kernels the chapters started (nothing runs in them) go down
-        # together here: shutting each down after its chapter waited ~4 s.
+        # Should a JupyterLab ignore the kernel preference set below, the
+        # kernels the chapters started go down here, all together.
         _shut_down_kernels(base, token)
     finally:
         server.terminate()
@@ -218,8 +218,8 @@ def test_chapter_reads_well_in_jupyterlab(lab, lab_page, artifacts_dir, chapter)
     shots = artifacts_dir / "lab"
     shots.mkdir(exist_ok=True)
     try:
-        # Not awaited: the command resolves only once the kernel it starts
-        # is ready, and nothing here needs a kernel.
+        # Not awaited: the command resolves once the document's session is
+        # ready; what a reader waits for is the rendered heading, below.
         page.evaluate("path => { window.jupyterapp.commands.execute("
                       "'docmanager:open', {path, factory: 'Notebook'}); }",
                       f"{chapter}.ipynb")
