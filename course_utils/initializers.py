@@ -32,6 +32,7 @@ from course_utils._checks import (
     check_positive_int,
     check_seed,
 )
+from course_utils._engine import ACTIVATIONS, Activation
 
 WeightDraw = Callable[..., np.ndarray]
 """``draw(n_out, n_in, rng, **options)`` returns an ``(n_out, n_in)`` matrix."""
@@ -53,12 +54,6 @@ _RECOMMENDED_GAINS = {
     "tanh": 5.0 / 3.0,
     "relu": math.sqrt(2.0),
 }
-
-_HIDDEN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": lambda Z: np.maximum(0, Z),
-    "tanh": np.tanh,
-}
-
 
 @dataclass(frozen=True)
 class _Entry:
@@ -395,12 +390,13 @@ def _check_tol(tol: object) -> float:
     return tol
 
 
-def _check_activation(activation: object) -> Callable[[np.ndarray], np.ndarray]:
-    if not isinstance(activation, str) or activation not in _HIDDEN_ACTIVATIONS:
+def _check_activation(activation: object) -> Activation:
+    # The training engine's activations; the option is named ``activation``.
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of "
-                         f"{', '.join(sorted(_HIDDEN_ACTIVATIONS))}; "
+                         f"{', '.join(sorted(ACTIVATIONS))}; "
                          f"got {activation!r}")
-    return _HIDDEN_ACTIVATIONS[activation]
+    return ACTIVATIONS[activation]
 
 
 # --- Per-layer draws -----------------------------------------------------------
@@ -474,7 +470,8 @@ def _lsuv(layers_dims: tuple[int, ...], rng: np.random.RandomState, *,
                                    A, tol, max_passes, layer)
         parameters[f"W{layer}"] = W
         if layer < n_layers:
-            A = hidden_activation(np.dot(W, A) + parameters[f"b{layer}"])
+            A = np.dot(W, A) + parameters[f"b{layer}"]
+            hidden_activation.forward(A, A)
     return parameters
 
 
