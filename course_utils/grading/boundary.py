@@ -149,6 +149,23 @@ def parse_json(data: bytes, max_depth: int, max_containers: int) -> object:
         raise BoundaryError(f"not valid JSON ({type(error).__name__})") from None
 
 
+def encodable_text(text: str) -> str:
+    """``text`` with lone surrogates (which UTF-8 cannot encode) as ``\\udXXX``.
+
+    Introduced in the chapter "Instructor guide". Every sanitizer of untrusted
+    text ends with it, so that what it returns can be written to any file.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def clean_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
     """One line of at most ``limit`` characters, with control characters replaced.
 
@@ -163,8 +180,7 @@ def clean_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
     -------
     str
     """
-    line = _CONTROL_CHARACTERS.sub(" ", str(text))[:limit]
-    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+    return encodable_text(_CONTROL_CHARACTERS.sub(" ", str(text))[:limit])
 
 
 def markdown_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from course_utils.grading.assignment import load_assignment
-from course_utils.grading.boundary import markdown_text
+from course_utils.grading.boundary import encodable_text, markdown_text
 from course_utils.grading.gradebook import Gradebook, Total, open_gradebook
 
 SITE_URL = "https://weight-init-course.github.io/weight-initialization"
@@ -59,7 +59,7 @@ def escape(text: object, limit: int = 2000) -> str:
     text = str(text)
     if len(text) > limit:
         text = text[:limit] + " [...]"
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = encodable_text(text)
     return html.escape(text, quote=True)
 
 

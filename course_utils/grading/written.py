@@ -21,7 +21,11 @@ from pathlib import Path
 import nbformat
 
 from course_utils.grading.assignment import MARKDOWN_STUB, WRITTEN_METADATA, Assignment
-from course_utils.grading.boundary import clean_text, markdown_text
+from course_utils.grading.boundary import (
+    clean_text,
+    encodable_text,
+    markdown_text,
+)
 from course_utils.grading.gradebook import (
     WrittenAnswer,
     open_gradebook,
@@ -59,7 +63,7 @@ def bounded_text(text: object, limit: int) -> str:
     str
     """
     text = _CONTROL.sub(" ", str(text).replace("\r\n", "\n"))
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = encodable_text(text)
     if len(text) > limit:
         text = text[:limit] + f" [... cut at {limit} characters]"
     return text
