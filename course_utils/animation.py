@@ -26,6 +26,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.contour import ContourSet
 from PIL import Image
 
@@ -278,6 +279,9 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
                          f"got {default_mode!r}")
     embed_limit_mb = check_non_negative_float(embed_limit_mb, "embed_limit_mb")
     figure = animation._fig
+    if not isinstance(figure.canvas, FigureCanvasAgg):
+        # Frames are read from an Agg canvas (see _PaletteHTMLWriter.grab_frame).
+        FigureCanvasAgg(figure)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch, "animation.html")
@@ -307,9 +311,14 @@ class _PaletteHTMLWriter(HTMLWriter):
     def grab_frame(self, **savefig_kwargs) -> None:
         if self._hit_limit:
             return
-        rendered = BytesIO()
-        self.fig.savefig(rendered, format="rgba", dpi=self.dpi, **savefig_kwargs)
-        image = Image.frombuffer("RGBA", self.frame_size, rendered.getbuffer())
+        # Animation.save has just drawn the frame on the figure's Agg canvas
+        # (its draw_idle draws at once there). Reading that drawing, instead of
+        # rendering it again with savefig (which, after a layout engine, also
+        # lays the figure out once more), makes one render per frame, not three.
+        if self.fig.stale:
+            self.fig.canvas.draw()
+        pixels = np.asarray(self.fig.canvas.buffer_rgba())
+        image = Image.fromarray(pixels, "RGBA")
         image = image.convert("RGB").quantize(colors=self.colors,
                                               method=Image.Quantize.MEDIANCUT)
         compact = BytesIO()

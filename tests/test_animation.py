@@ -92,6 +92,18 @@ def test_animation_has_a_frame_per_snapshot_and_labelled_panels(short_runs, data
     assert not plt.fignum_exists(figure.number)
 
 
+def test_animation_html_renders_each_frame_once(short_runs, dataset, monkeypatch):
+    from matplotlib.figure import Figure
+
+    animation = animate_training(short_runs, dataset[0], dataset[1], resolution=20)
+    renders = []
+    original_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda figure, renderer: (
+        renders.append(figure), original_draw(figure, renderer))[1])
+    html = animation_html(animation)
+    assert len(renders) == html.count("data:image/png;base64,") == 3
+
+
 def test_animation_html_needs_no_network(short_runs, dataset):
     html = animation_html(animate_training(short_runs, dataset[0], dataset[1],
                                            resolution=20), alt='Boundaries & "costs"')
