@@ -44,12 +44,16 @@ constraints: $(STAMP)
 	( sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable \
 		| grep -v '^-e' ) > constraints.txt.new && mv constraints.txt.new constraints.txt
 
-# --no-compile: byte-compiling every installed file took 30 of the install's 55 s
-# here; Python compiles what is imported, once, when it is first imported.
+# The install is uv's (pinned in requirements.txt, bootstrapped with pip): the
+# same packages as pip's (checked with pip freeze), in 7 s instead of pip's 26 s
+# here. If uv cannot run, pip does it. Neither byte-compiles every installed
+# file (that took 30 s); Python compiles what is imported, when it is imported.
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet pip==26.3
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
+	$(BIN)/python -m pip install --quiet pip==26.3 "$$(grep '^uv==' requirements.txt)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt \
+	  || { echo "uv failed; installing with pip instead (slower)"; \
+	       $(BIN)/python -m pip install --quiet --no-compile -r requirements.txt; }
 	touch $(STAMP)
 
 ## chromium: the browser tests drive a system Chromium (chromium, chromium-browser
