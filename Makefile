@@ -45,17 +45,18 @@ constraints: $(STAMP)
 		| grep -v '^-e' ) > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 # uv installs (pinned in requirements.txt, bootstrapped with the venv's own pip;
-# it installs the pinned pip too): the same packages as pip (checked with pip
-# freeze) in 21 s instead of 55 s here, byte-compiling included; if uv cannot
-# run, pip does it. Everything is byte-compiled now, course_utils too: where
+# it installs the pinned pip too): pip's packages (checked with pip freeze) but
+# those install-excludes.txt names, and why, in 21 s instead of pip's 55 s
+# here, byte-compiling included; if uv cannot run, pip installs everything.
+# Everything is byte-compiled now, course_utils too: where
 # PYTHONDONTWRITEBYTECODE is set (as on this machine) Python never caches what
 # it compiles, and every kernel, test worker and grading sandbox compiled its
 # imports again (1.5-2 s each; the test command took 25 s longer).
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt constraints.txt install-excludes.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "$$(grep '^uv==' requirements.txt)"
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
-	    -r requirements.txt \
+	    -r requirements.txt --excludes install-excludes.txt \
 	  || { echo "uv failed; installing with pip instead (slower)"; \
 	       $(BIN)/python -m pip install --quiet -r requirements.txt; }
 	$(BIN)/python -m compileall -q course_utils
