@@ -54,10 +54,10 @@ constraints: $(STAMP)
 # imports again (1.5-2 s each; the test command took 25 s longer).
 $(STAMP): requirements.txt constraints.txt install-excludes.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "$$(grep '^uv==' requirements.txt)"
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
-	    -r requirements.txt --excludes install-excludes.txt \
-	  || { echo "uv failed; installing with pip instead (slower)"; \
+	{ $(BIN)/python -m pip install --quiet "$$(grep '^uv==' requirements.txt)" \
+	  && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
+	       -r requirements.txt --excludes install-excludes.txt; } \
+	  || { echo "uv could not install or run; installing with pip instead (slower)"; \
 	       $(BIN)/python -m pip install --quiet -r requirements.txt; }
 	$(BIN)/python -m compileall -q course_utils
 	touch $(STAMP)
