@@ -47,7 +47,8 @@ constraints: $(STAMP)
 # uv installs (pinned in requirements.txt, bootstrapped with the venv's own pip;
 # it installs the pinned pip too): pip's packages (checked with pip freeze) but
 # those install-excludes.txt names, and why, in 21 s instead of pip's 55 s
-# here, byte-compiling included; if uv cannot run, pip installs everything.
+# here, byte-compiling included; if uv cannot be installed or run, pip
+# installs everything.
 # Everything is byte-compiled now, course_utils too: where
 # PYTHONDONTWRITEBYTECODE is set (as on this machine) Python never caches what
 # it compiles, and every kernel, test worker and grading sandbox compiled its

@@ -315,6 +315,8 @@ class _PaletteHTMLWriter(HTMLWriter):
         # (its draw_idle draws at once there). Reading that drawing, instead of
         # rendering it again with savefig (which, after a layout engine, also
         # lays the figure out once more), makes one render per frame, not three.
+        # savefig_kwargs (savefig's colours; by default "auto", the figure's
+        # own) are not applied: the figure is drawn in its own colours.
         if self.fig.stale:
             self.fig.canvas.draw()
         pixels = np.asarray(self.fig.canvas.buffer_rgba())

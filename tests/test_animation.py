@@ -98,8 +98,12 @@ def test_animation_html_renders_each_frame_once(short_runs, dataset, monkeypatch
     animation = animate_training(short_runs, dataset[0], dataset[1], resolution=20)
     renders = []
     original_draw = Figure.draw
-    monkeypatch.setattr(Figure, "draw", lambda figure, renderer: (
-        renders.append(figure), original_draw(figure, renderer))[1])
+
+    def counting_draw(figure, renderer):
+        renders.append(figure)
+        return original_draw(figure, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting_draw)
     html = animation_html(animation)
     assert len(renders) == html.count("data:image/png;base64,") == 3
 
