@@ -40,9 +40,14 @@ execute: $(STAMP)
 	$(BIN)/python -m course_utils.notebooks execute $(wildcard book/*.ipynb) exercises/source
 
 ## constraints: re-pin the whole environment after changing requirements.txt
-constraints: $(STAMP)
-	( sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable \
-		| grep -v '^-e' ) > constraints.txt.new && mv constraints.txt.new constraints.txt
+# Frozen from a scratch pip environment, not from .venv: the pip route installs
+# what install-excludes.txt leaves out of .venv, and needs it pinned too.
+constraints:
+	scratch=$$(mktemp -d) && $(PYTHON) -m venv "$$scratch" \
+	  && "$$scratch/bin/python" -m pip install --quiet --no-compile -r requirements.txt \
+	  && ( sed -n '1,2p' constraints.txt; "$$scratch/bin/python" -m pip freeze \
+	       --exclude-editable | grep -v '^-e' ) > constraints.txt.new \
+	  && mv constraints.txt.new constraints.txt; status=$$?; rm -rf "$$scratch"; exit $$status
 
 # uv installs (pinned in requirements.txt, bootstrapped with the venv's own pip;
 # it installs the pinned pip too): pip's packages (checked with pip freeze) but
