@@ -360,6 +360,9 @@ def test_train_seeds_leaves_the_blas_threads_as_it_found_them(dataset,
 def test_course_utils_workers_sets_the_default_number_of_workers(
         dataset, worker_processes, monkeypatch, value, processes):
     monkeypatch.setenv("COURSE_UTILS_WORKERS", value)
+    # A 2-core machine, whichever way train_seeds asks (affinity first).
+    monkeypatch.setattr(network.os, "sched_getaffinity", lambda pid: {0, 1},
+                        raising=False)
     monkeypatch.setattr(network.os, "cpu_count", lambda: 2)
     X_train, Y_train, _, _ = dataset
     train_seeds(X_train, Y_train, seeds=range(75), num_iterations=2)
