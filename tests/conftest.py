@@ -37,13 +37,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # this order, longest first, so that no long file starts last and leaves one
 # worker idle at the end. Only the wall time depends on it.
 SLOWEST_FIRST = {
-    "book/seeds.ipynb": 100, "tests/test_site.py": 46, "tests/test_engine.py": 40,
-    "tests/test_lab.py": 30, "book/watch_training.ipynb": 27,
-    "book/large_random.ipynb": 23, "book/deep_he.ipynb": 21,
-    "tests/test_grading_runs.py": 20, "tests/test_grading_week.py": 20,
-    "tests/test_animation.py": 15, "book/comparison.ipynb": 14,
-    "book/zeros.ipynb": 13, "tests/test_grading_hostile.py": 13,
-    "book/variance_depth.ipynb": 11,
+    "book/seeds.ipynb": 124, "tests/test_site.py": 53, "tests/test_engine.py": 49,
+    "tests/test_lab.py": 38, "tests/test_grading_runs.py": 24,
+    "book/watch_training.ipynb": 22, "book/large_random.ipynb": 19,
+    "tests/test_grading_week.py": 18, "book/deep_he.ipynb": 17,
+    "tests/test_grading_hostile.py": 12, "tests/test_animation.py": 11,
+    "book/variance_depth.ipynb": 8, "book/comparison.ipynb": 8,
+    "book/zeros.ipynb": 8,
 }
 
 
