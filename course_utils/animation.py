@@ -30,7 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.contour import ContourSet
 from PIL import Image
 
-from course_utils._checks import (
+from course_utils._validation import (
     check_features,
     check_labels,
     check_non_negative_float,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._checks import check_positive_int, check_seed
+from course_utils._validation import check_positive_int, check_seed
 
 TRAIN_SEED = 1
 TEST_SEED = 2

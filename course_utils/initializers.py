@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_utils._checks import (
+from course_utils._engine import ACTIVATIONS, Activation
+from course_utils._validation import (
     check_features,
     check_layers_dims,
     check_positive_int,
     check_seed,
 )
-from course_utils._engine import ACTIVATIONS, Activation
 
 WeightDraw = Callable[..., np.ndarray]
 """``draw(n_out, n_in, rng, **options)`` returns an ``(n_out, n_in)`` matrix."""

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from course_utils._checks import check_features, check_labels
+from course_utils._validation import check_features, check_labels
 from course_utils.initializers import DEFAULT_SEED, initialize_parameters
 from course_utils.network import CANONICAL_LAYERS, TrainingResult, train
 from course_utils.plots import plot_costs, plot_decision_boundary

@@ -27,7 +27,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from course_utils._checks import (
+from course_utils._engine import (
+    ACTIVATIONS,
+    Activation,
+    Batch,
+    Network,
+    check_activation,
+    sigmoid_into,
+)
+from course_utils._validation import (
     check_features,
     check_input_width,
     check_labels,
@@ -37,14 +45,6 @@ from course_utils._checks import (
     check_positive_int,
     check_seed,
     check_seeds,
-)
-from course_utils._engine import (
-    ACTIVATIONS,
-    Activation,
-    Batch,
-    Network,
-    check_activation,
-    sigmoid_into,
 )
 from course_utils.initializers import (
     DEFAULT_SEED,

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 
-from course_utils._checks import check_features, check_labels, check_parameters
+from course_utils._validation import check_features, check_labels, check_parameters
 from course_utils.network import predict
 
 # Two colours that stay distinct for the common forms of colour blindness.

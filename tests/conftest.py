@@ -143,7 +143,8 @@ def write_submission(folder, graded: dict[str, str] | None = None,
                      if f"GRADED FUNCTION: {name}" in first_line), None)
         if name:
             cell.source = graded[name]
-        is_test_cell = re.search(r"public_tests\w*\.check_", cell.source) is not None
+        is_test_cell = re.search(r"\b(initialization|variance)\.check_",
+                                 cell.source) is not None
         if is_test_cell and drop_test_cells:
             continue
         if is_test_cell and replace_test_cells is not None:

@@ -11,14 +11,15 @@ import zipfile
 
 import pytest
 
-from course_utils.grading import collect as collect_module
 from course_utils.grading.cli import main as course_grade
-from course_utils.grading.collect import (
+from course_utils.grading.platforms import (
     CollectError,
     collect,
+    entries,
     normalise_name,
     parse_deadline,
 )
+from course_utils.grading.platforms import downloads as collect_module
 from tests.conftest import build_zip
 
 NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
@@ -42,7 +43,7 @@ def test_names_are_normalised():
     assert normalise_name("<script>") == "script"
     assert normalise_name("=1+2") == "1-2"
     assert normalise_name("日本") == "student"
-    assert len(normalise_name("a" * 500)) == collect_module.MAX_NAME_CHARACTERS
+    assert len(normalise_name("a" * 500)) == entries.MAX_NAME_CHARACTERS
 
 
 def test_plain_folder_with_links_devices_and_late_files(tmp_path):

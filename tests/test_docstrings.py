@@ -34,7 +34,7 @@ def _page_titles() -> set[str]:
 def _modules():
     yield course_utils
     for info in pkgutil.walk_packages(course_utils.__path__, "course_utils."):
-        # Private modules (_checks) and the entry point are not public API.
+        # Private modules (_validation) and the entry point are not public API.
         if not info.name.rsplit(".", 1)[-1].startswith("_"):
             yield importlib.import_module(info.name)
 

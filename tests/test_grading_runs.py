@@ -17,8 +17,8 @@ import pytest
 
 from course_utils.grading.cli import main as course_grade
 from course_utils.grading.grader import GradingOptions, grade
-from course_utils.grading.sandbox import _can_use_user_namespaces
-from course_utils.grading.sandbox_users import (
+from course_utils.grading.sandbox.jobs import _can_use_user_namespaces
+from course_utils.grading.sandbox.users import (
     FIRST_SANDBOX_UID,
     SANDBOX_UID_COUNT,
     claim_address,

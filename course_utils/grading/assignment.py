@@ -30,6 +30,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils import _graded_header as graded_header
+
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -38,9 +40,6 @@ MARKERS = (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN)
 CODE_STUB = ("# YOUR CODE HERE",
              'raise NotImplementedError("Replace this line with your code.")')
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)
-GRADED_HEADER = re.compile(
-    r"^#\s*GRADED FUNCTION:\s*(?P<name>[A-Za-z_]\w*)\s*"
-    r"\((?P<points>\d+(?:\.\d+)?)\s*points?\)\s*$")
 KEPT_CELL_METADATA = ("tags", "mystnb")
 WRITTEN_POINTS = re.compile(r"\((?P<points>\d+(?:\.\d+)?)\s*points?\b")
 WRITTEN_METADATA = "course_grade"  # cell metadata the release writes on answers
@@ -185,7 +184,7 @@ def load_assignment(path: str | Path) -> Assignment:
                     name, float(points["points"]) if points else 0.0, index,
                     cell.get("id"), prompt)
             continue
-        header = GRADED_HEADER.match(cell.source.lstrip().split("\n", 1)[0])
+        header = graded_header.STRICT.match(cell.source.lstrip().split("\n", 1)[0])
         if header:
             name = header["name"]
             if name in functions:

@@ -37,6 +37,8 @@ SUPPORTED_NBFORMAT = 4
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _SPELLED_NUMBERS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# The same, less the newline and the tab that multi-line text keeps.
+LINE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 # Every line of a feedback file starts with the grader's own words, so untrusted
 # text never starts a block; escaping the inline constructs is enough.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*{}\[\]<>#|~!&$])")
@@ -166,6 +168,36 @@ def encodable_text(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def bounded_text(text: object, limit: int, cut_note: str = "",
+                 controls: re.Pattern | None = None) -> str:
+    """Untrusted text made safe to keep: controls replaced, cut, encodable.
+
+    Introduced in the chapter "Instructor guide". Every sanitizer of untrusted
+    text is this one with its own options: :func:`clean_text` (one line),
+    ``pages.escape`` (HTML), ``written.bounded_text`` (multi-line answers).
+
+    Parameters
+    ----------
+    text : object
+    limit : int
+        At most this many characters of ``text`` are kept.
+    cut_note : str, default ""
+        Appended when ``text`` was cut.
+    controls : re.Pattern, optional
+        Characters replaced by a space (none when omitted).
+
+    Returns
+    -------
+    str
+    """
+    text = str(text)
+    if controls is not None:
+        text = controls.sub(" ", text)
+    if len(text) > limit:
+        text = text[:limit] + cut_note
+    return encodable_text(text)
+
+
 def clean_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
     """One line of at most ``limit`` characters, with control characters replaced.
 
@@ -180,7 +212,7 @@ def clean_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
     -------
     str
     """
-    return encodable_text(_CONTROL_CHARACTERS.sub(" ", str(text))[:limit])
+    return bounded_text(text, limit, controls=_CONTROL_CHARACTERS)
 
 
 def markdown_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:

@@ -15,12 +15,6 @@ from course_utils.grading.assignment import (
     check_release,
     release,
 )
-from course_utils.grading.collect import (
-    CollectError,
-    collect,
-    parse_deadline,
-    write_report,
-)
 from course_utils.grading.gradebook import export_csv
 from course_utils.grading.grader import GradingOptions, grade
 from course_utils.grading.pages import (
@@ -29,7 +23,14 @@ from course_utils.grading.pages import (
     write_class_report,
     write_feedback_pages,
 )
-from course_utils.grading.platforms import FORMATS, export_platform
+from course_utils.grading.platforms import (
+    FORMATS,
+    CollectError,
+    collect,
+    export_platform,
+    parse_deadline,
+    write_report,
+)
 from course_utils.grading.sandbox import SandboxError
 from course_utils.grading.written import ScoreError, import_scores, write_answers
 

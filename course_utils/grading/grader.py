@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils._graded_header import header_name
 from course_utils.grading.assignment import (
     Assignment,
     AssignmentError,
@@ -414,14 +415,8 @@ def _find_graded_cell(function: GradedFunction, by_id: dict, code_cells: list):
     return defining[-1] if defining else None
 
 
-# The header's name, even when the points text was edited or dropped.
-_LOOSE_HEADER = re.compile(r"^#\s*GRADED FUNCTION:\s*(?P<name>[A-Za-z_]\w*)")
-
-
 def _header_name(cell) -> str | None:
-    first_line = str(cell.get("source", "")).lstrip().split("\n", 1)[0]
-    match = _LOOSE_HEADER.match(first_line)
-    return match["name"] if match else None
+    return header_name(str(cell.get("source", "")))
 
 
 def _defines(cell, name: str) -> bool:

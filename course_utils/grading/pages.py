@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from course_utils.grading.assignment import load_assignment
-from course_utils.grading.boundary import encodable_text, markdown_text
+from course_utils.grading.boundary import bounded_text, markdown_text
 from course_utils.grading.gradebook import Gradebook, Total, open_gradebook
 
 SITE_URL = "https://weight-init-course.github.io/weight-initialization"
@@ -56,11 +56,7 @@ def escape(text: object, limit: int = 2000) -> str:
     -------
     str
     """
-    text = str(text)
-    if len(text) > limit:
-        text = text[:limit] + " [...]"
-    text = encodable_text(text)
-    return html.escape(text, quote=True)
+    return html.escape(bounded_text(text, limit, " [...]"), quote=True)
 
 
 def _page(title: str, body: list[str]) -> str:

@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 from pathlib import Path
 
 import nbformat
 
+from course_utils.grading import boundary
 from course_utils.grading.assignment import MARKDOWN_STUB, WRITTEN_METADATA, Assignment
-from course_utils.grading.boundary import (
-    clean_text,
-    encodable_text,
-    markdown_text,
-)
+from course_utils.grading.boundary import clean_text, markdown_text
 from course_utils.grading.gradebook import (
     WrittenAnswer,
     open_gradebook,
@@ -37,7 +33,6 @@ MAX_COMMENT_CHARACTERS = 2_000
 MAX_REVIEW_BYTES = 50 * 2**20
 REVIEW_COLUMNS = ("student", "assignment", "question", "max_points", "points",
                   "comment", "answer")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
 
 class ScoreError(ValueError):
@@ -62,11 +57,9 @@ def bounded_text(text: object, limit: int) -> str:
     -------
     str
     """
-    text = _CONTROL.sub(" ", str(text).replace("\r\n", "\n"))
-    text = encodable_text(text)
-    if len(text) > limit:
-        text = text[:limit] + f" [... cut at {limit} characters]"
-    return text
+    return boundary.bounded_text(str(text).replace("\r\n", "\n"), limit,
+                                 f" [... cut at {limit} characters]",
+                                 boundary.LINE_CONTROL_CHARACTERS)
 
 
 def extract_answers(assignment: Assignment, notebook: nbformat.NotebookNode

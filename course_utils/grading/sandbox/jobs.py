@@ -4,11 +4,11 @@ Introduced in the chapter "Instructor guide". Three isolation modes:
 
 ``root``
     The grader runs as root. Each job gets new mount, network, PID, IPC and UTS
-    namespaces; :mod:`sandbox_init`, as process 1 of the PID namespace, mounts
+    namespaces; :mod:`init`, as process 1 of the PID namespace, mounts
     a new root that holds only the Python installation, the system libraries
     and ``course_utils``, read-only, plus a size-limited in-memory work folder,
     ``/tmp`` and ``/dev/shm``; it ``chroot``\\ s into it and starts the runner
-    as the job slot's own unprivileged user id (see :mod:`sandbox_users`), with
+    as the job slot's own unprivileged user id (see :mod:`users`), with
     no network and hard resource limits.
 ``userns``
     The grader runs as an ordinary user and the kernel allows unprivileged user
@@ -45,8 +45,8 @@ from pathlib import Path
 
 import course_utils
 from course_utils.grading.boundary import BoundaryError, clean_text, parse_event
-from course_utils.grading.sandbox_memory import memory_group, remove_group
-from course_utils.grading.sandbox_users import SandboxUser, claim_user, sweep
+from course_utils.grading.sandbox.memory import memory_group, remove_group
+from course_utils.grading.sandbox.users import SandboxUser, claim_user, sweep
 
 INTERNAL_LIB = "/grader/lib"
 INTERNAL_WORK = "/grader/work"
@@ -325,7 +325,7 @@ class Sandbox:
             guard = ["setpriv", "--pdeathsig", "KILL", "--"] \
                 if shutil.which("setpriv") else []
             return ([*guard, "prlimit", *limits, "--", *python,
-                     str(self.lib / "grading/runner.py"), *fds], None)
+                     str(self.lib / "grading/sandbox/runner.py"), *fds], None)
         uid = user.uid if user is not None else None
         group = self._memory_groups.get(uid) if uid is not None else None
         config = {
@@ -341,7 +341,8 @@ class Sandbox:
             "uid": uid, "gid": uid,
             "status_fd": status_fd,
             "runner_fds": [header, events_fd, commands_fd],
-            "argv": [*python, f"{INTERNAL_LIB}/course_utils/grading/runner.py", *fds],
+            "argv": [*python,
+                     f"{INTERNAL_LIB}/course_utils/grading/sandbox/runner.py", *fds],
             "env": self._child_environment(INTERNAL_WORK),
         }
         config_fd = _memory_file(json.dumps(config).encode())
@@ -353,7 +354,7 @@ class Sandbox:
         # the namespace's process 1 (which never changes user, so its
         # parent-death signal stays armed) and with it every process inside.
         command = ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *namespaces,
-                   "--", *python, str(self.lib / "grading/sandbox_init.py"),
+                   "--", *python, str(self.lib / "grading/sandbox/init.py"),
                    str(config_fd)]
         return command, config_fd
 
@@ -584,7 +585,7 @@ def _memory_file(data: bytes) -> int:
 
 
 def _read_status(fd: int) -> str | None:
-    """What sandbox_init reported on its own pipe (never written by student code)."""
+    """What process 1 reported on its own pipe (never written by student code)."""
     os.set_blocking(fd, False)
     with contextlib.suppress(BlockingIOError):
         data = os.read(fd, MAX_STATUS_BYTES)

@@ -1,6 +1,6 @@
 """Collect submissions from a learning platform's download into the grader's layout.
 
-Introduced in the chapter "Instructor guide". ``course-grade collect`` reads
+Documented on the page "Instructor guide". ``course-grade collect`` reads
 
 - a Canvas bulk download (``submissions.zip``): one file per submission named
   ``<lastnamefirstname>_<user id>_<attachment id>_<file name>``, with
@@ -25,113 +25,24 @@ import csv
 import os
 import re
 import stat
-import unicodedata
 import zipfile
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from course_utils.grading.boundary import MAX_SUBMISSION_BYTES, clean_text
 from course_utils.grading.gradebook import Gradebook, spreadsheet_safe
+from course_utils.grading.platforms import canvas, folder, moodle
+from course_utils.grading.platforms.entries import (
+    Candidate,
+    CollectError,
+    CollectReport,
+    Entry,
+)
 
 MAX_ENTRIES = 5_000
 MAX_TOTAL_BYTES = 512 * 2**20
 MAX_RATIO = 100
-MAX_NAME_CHARACTERS = 60
-CANVAS_NAME = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_LATE)?_(?P<id>\d{1,20})_"
-                         r"(?P<attachment>\d{1,20})_(?P<file>[^/]+)$")
-MOODLE_FOLDER = re.compile(r"^(?P<name>[^/]+)_(?P<id>\d{1,20})_assignsubmission_"
-                           r"(?P<plugin>[a-z]+)_$")
 _CHUNK = 2**16
-
-
-class CollectError(ValueError):
-    """An archive or folder that is refused as a whole; the message says why.
-
-    Introduced in the chapter "Instructor guide".
-    """
-
-
-@dataclass
-class Candidate:
-    """One file that may be a student's submission, before the newest is chosen.
-
-    Introduced in the chapter "Instructor guide".
-    """
-
-    original: str
-    student: str
-    platform: str
-    platform_id: str
-    display_name: str
-    submitted_at: datetime
-    order: int
-    marked_late: bool = False
-    data: bytes | None = None
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A line of the collect report.
-
-    Introduced in the chapter "Instructor guide".
-
-    Attributes
-    ----------
-    original : str
-        The name in the archive or folder (escaped, bounded).
-    status : str
-        ``collected`` or ``skipped``.
-    student : str
-        The student folder written (empty when none could be named).
-    reason : str
-        Why it was skipped, or ``late`` details for a collected one.
-    """
-
-    original: str
-    status: str
-    student: str
-    reason: str
-
-
-@dataclass
-class CollectReport:
-    """What ``collect`` did.
-
-    Introduced in the chapter "Instructor guide".
-    """
-
-    platform: str
-    entries: list[Entry] = field(default_factory=list)
-
-    @property
-    def collected(self) -> list[Entry]:
-        return [entry for entry in self.entries if entry.status == "collected"]
-
-    @property
-    def skipped(self) -> list[Entry]:
-        return [entry for entry in self.entries if entry.status == "skipped"]
-
-
-def normalise_name(name: str) -> str:
-    """A student name as a folder name: lower-case ASCII letters, digits and ``-``.
-
-    Introduced in the chapter "Instructor guide". Accents are dropped
-    (``José`` becomes ``jose``), every other character becomes ``-``, and the
-    result is at most :data:`MAX_NAME_CHARACTERS` long; ``student`` if
-    nothing is left.
-
-    Parameters
-    ----------
-    name : str
-
-    Returns
-    -------
-    str
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    folded = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return folded[:MAX_NAME_CHARACTERS].strip("-") or "student"
 
 
 def parse_deadline(text: str) -> datetime:
@@ -203,7 +114,7 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
     if source.is_symlink():
         raise CollectError(f"source: {source} is a symbolic link")
     if source.is_dir():
-        report, candidates = _from_folder(source)
+        report, candidates = folder.read(source, MAX_ENTRIES, MAX_TOTAL_BYTES)
     elif source.is_file():
         report, candidates = _from_zip(source)
     else:
@@ -276,15 +187,14 @@ def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
         if declared > MAX_TOTAL_BYTES:
             raise CollectError(f"source: {path.name} expands to {declared} bytes; "
                                f"the limit is {MAX_TOTAL_BYTES}")
-        moodle = any(MOODLE_FOLDER.match(info.filename.split("/", 1)[0])
-                     for info in infos if "/" in info.filename)
-        report = CollectReport("moodle" if moodle else "canvas")
+        is_moodle = moodle.is_download([info.filename for info in infos])
+        report = CollectReport("moodle" if is_moodle else "canvas")
         candidates, total = [], 0
         for order, info in enumerate(infos):
             original = clean_text(info.filename, 300)
             if info.is_dir():
                 continue
-            candidate, reason = _classify(info, original, order, moodle)
+            candidate, reason = _classify(info, original, order, is_moodle)
             if candidate is None:
                 report.entries.append(Entry(original, "skipped", "", reason))
                 continue
@@ -299,7 +209,7 @@ def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
     return report, candidates
 
 
-def _classify(info: zipfile.ZipInfo, original: str, order: int, moodle: bool
+def _classify(info: zipfile.ZipInfo, original: str, order: int, is_moodle: bool
               ) -> tuple[Candidate | None, str]:
     name = info.filename
     path = PurePosixPath(name)
@@ -319,25 +229,8 @@ def _classify(info: zipfile.ZipInfo, original: str, order: int, moodle: bool
         moment = datetime(*info.date_time, tzinfo=UTC)
     except ValueError:
         moment = datetime(1980, 1, 1, tzinfo=UTC)
-    if moodle:
-        parts = name.split("/")
-        match = MOODLE_FOLDER.match(parts[0]) if len(parts) >= 2 else None
-        if match is None:
-            return None, "not in a Moodle submission folder"
-        if match["plugin"] != "file":
-            return None, f"a Moodle {match['plugin']} submission, not a file"
-        display = clean_text(match["name"], 200)
-        return Candidate(original, f"{normalise_name(display)}_{match['id']}",
-                         "moodle", match["id"], display, moment, order), ""
-    if "/" in name:
-        return None, "in a folder; a Canvas download has none"
-    match = CANVAS_NAME.match(name)
-    if match is None:
-        return None, "not named like a Canvas submission (name_userid_fileid_file)"
-    display = clean_text(match["name"], 200)
-    return Candidate(original, f"{normalise_name(display)}_{match['id']}", "canvas",
-                     match["id"], display, moment,
-                     int(match["attachment"][:18]), bool(match["late"])), ""
+    reader = moodle if is_moodle else canvas
+    return reader.candidate(name, original, moment, order)
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
@@ -363,59 +256,6 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
             NotImplementedError) as error:
         return None, f"cannot be read ({type(error).__name__})"
     return b"".join(chunks), ""
-
-
-def _from_folder(folder: Path) -> tuple[CollectReport, list[Candidate]]:
-    report = CollectReport("folder")
-    candidates = []
-    with os.scandir(folder) as scanned:
-        entries = sorted(scanned, key=lambda entry: entry.name)
-    if len(entries) > MAX_ENTRIES:
-        raise CollectError(f"source: {folder} has {len(entries)} entries; the limit "
-                           f"is {MAX_ENTRIES}")
-    total = 0
-    for order, entry in enumerate(entries):
-        original = clean_text(entry.name.encode("utf-8", "surrogateescape")
-                              .decode("utf-8", "backslashreplace"), 300)
-        if entry.name.startswith("."):
-            continue
-        if entry.is_symlink():
-            report.entries.append(Entry(original, "skipped", "", "symbolic link"))
-            continue
-        if not entry.name.lower().endswith(".ipynb"):
-            report.entries.append(Entry(original, "skipped", "",
-                                        "not a notebook (.ipynb)"))
-            continue
-        data, reason, mtime = _read_file(folder, entry.name, MAX_TOTAL_BYTES - total)
-        display = original[:-len(".ipynb")]
-        student = normalise_name(display)
-        if data is None:
-            report.entries.append(Entry(original, "skipped", student, reason))
-            continue
-        total += len(data)
-        candidates.append(Candidate(original, student, "folder", "", display, mtime,
-                                    order, data=data))
-    return report, candidates
-
-
-def _read_file(folder: Path, name: str, budget: int
-               ) -> tuple[bytes | None, str, datetime]:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    try:
-        fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-                     | os.O_CLOEXEC)
-    except OSError as error:
-        return None, f"cannot be opened ({error.strerror})", epoch
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        moment = datetime.fromtimestamp(info.st_mtime, UTC)
-        if not stat.S_ISREG(info.st_mode):
-            return None, "not a regular file (device, pipe or socket)", moment
-        limit = min(MAX_SUBMISSION_BYTES, budget)
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        return None, f"over {limit} bytes", moment
-    return data, "", moment
 
 
 def _newest(candidates: list[Candidate], report: CollectReport) -> list[Candidate]:

@@ -1,23 +1,10 @@
 """Grades in the CSV formats that Canvas and Moodle import.
 
-Introduced in the chapter "Instructor guide".
-
-- ``canvas`` follows the Canvas Gradebook import CSV (Instructor Guide, "How
-  do I import grades in the Gradebook?"): the columns ``Student``, ``ID``,
-  ``SIS User ID``, ``SIS Login ID``, ``Section``, then one column per
-  assignment. Canvas matches rows by ``ID``, the Canvas user id that the bulk
-  download puts in each file name; an assignment column is matched by its
-  header, so name it as in Canvas, e.g. ``Initialization (4711)``, with
-  ``--column``.
-- ``moodle`` follows the Moodle assignment's offline grading worksheet
-  ("Download grading worksheet" / "Upload grading worksheet"): the columns
-  ``Identifier`` (``Participant <id>``, the id in each folder name of the
-  "Download all submissions" zip), ``Full name``, ``Grade``,
-  ``Maximum Grade`` and ``Feedback comments``.
-
-Both need the platform ids that ``course-grade collect --gradebook`` recorded,
-and both neutralise every cell against spreadsheet formulas, as the generic
-export does.
+Documented on the page "Instructor guide". The platform's own columns are
+written by :mod:`canvas` and :mod:`moodle`; here are what both share: the
+gradebook's totals, the platform ids that ``course-grade collect
+--gradebook`` recorded, and every cell neutralised against spreadsheet
+formulas, as the generic export does.
 """
 
 from __future__ import annotations
@@ -25,12 +12,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from course_utils.grading.gradebook import open_gradebook, spreadsheet_safe
+from course_utils.grading.gradebook import open_gradebook
+from course_utils.grading.platforms import canvas, moodle
 
 FORMATS = ("generic", "canvas", "moodle")
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-MOODLE_COLUMNS = ("Identifier", "Full name", "Grade", "Maximum Grade",
-                  "Feedback comments")
 
 
 def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: str,
@@ -84,25 +69,9 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
     with open(csv_path, "w", newline="") as handle:
         writer = csv.writer(handle)
         if platform == "moodle":
-            writer.writerow(MOODLE_COLUMNS)
-            for total in totals:
-                platform_id, display = collected[total.student]
-                writer.writerow([f"Participant {platform_id}",
-                                 spreadsheet_safe(display),
-                                 _number(total.points), _number(total.max_points),
-                                 spreadsheet_safe(_comment(total))])
-            return len(totals)
-        headers = [column or name for name in assignments]
-        writer.writerow([*CANVAS_COLUMNS, *(spreadsheet_safe(h) for h in headers)])
-        students: dict[str, dict] = {}
-        for total in totals:
-            platform_id, display = collected[total.student]
-            row = students.setdefault(platform_id, {"name": display})
-            row[total.assignment] = _number(total.points)
-        for platform_id, row in sorted(students.items()):
-            writer.writerow([spreadsheet_safe(row["name"]), platform_id, "", "", "",
-                             *(row.get(name, "") for name in assignments)])
-        return len(students)
+            return moodle.write_grades(writer, totals, collected, _number, _comment)
+        return canvas.write_grades(writer, totals, collected, assignments, column,
+                                   _number)
 
 
 def _comment(total) -> str:

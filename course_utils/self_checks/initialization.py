@@ -2,7 +2,7 @@
 
 Introduced in the chapter "Graded exercise: initialization". Students call
 them from the notebook, e.g.
-``public_tests.check_initialize_parameters_he(initialize_parameters_he)``.
+``initialization.check_initialize_parameters_he(initialize_parameters_he)``.
 Each prints "All tests passed." or raises an ``AssertionError`` that says what
 is wrong and how to fix it. The expected numbers are the original
 assignment's published outputs. Passing them is a good sign, not a grade: the
@@ -11,10 +11,11 @@ grader runs further, hidden checks.
 
 from __future__ import annotations
 
-import linecache
 from collections.abc import Callable
 
 import numpy as np
+
+from course_utils.self_checks._common import check_structure, warn_if_header_missing
 
 # Published outputs of the original assignment (seed 3).
 PUBLISHED_RANDOM_3_2_1 = {
@@ -41,7 +42,7 @@ def check_initialize_parameters_zeros(function: Callable) -> None:
         The student's ``initialize_parameters_zeros(layers_dims)``.
     """
     parameters = _call(function, [3, 2, 1])
-    _check_structure(parameters, [3, 2, 1])
+    check_structure(parameters, [3, 2, 1])
     for name, value in parameters.items():
         assert not np.any(value), f"{name} should contain only zeros."
     print("All tests passed.")
@@ -106,7 +107,7 @@ def _check_drawn_weights(function: Callable, layers_dims: list[int],
                          published: dict | None, scale_of: Callable,
                          scale_hint: str) -> None:
     parameters = _call(function, layers_dims)
-    _check_structure(parameters, layers_dims)
+    check_structure(parameters, layers_dims)
     _check_zero_biases(parameters)
     expected = _draws(layers_dims, scale_of)
     if published is not None:  # the numbers the original assignment printed
@@ -188,49 +189,12 @@ def _depends_on_global_state(function: Callable) -> bool:
 
 def _call(function: Callable, layers_dims: list[int]) -> dict:
     assert callable(function), "Pass the function itself, without calling it."
-    _warn_if_header_missing(function)
+    warn_if_header_missing(function)
     parameters = function(list(layers_dims))
     assert isinstance(parameters, dict), (
         f"The function should return a dict; it returned "
         f"{type(parameters).__name__}.")
     return parameters
-
-
-def _warn_if_header_missing(function: Callable) -> None:
-    """Print a warning if the notebook cell defining ``function`` lost its header.
-
-    Only for functions defined in a Jupyter cell (IPython keeps the cell's
-    text in ``linecache``); the grader finds the function by its name anyway.
-    """
-    code = getattr(function, "__code__", None)
-    filename = getattr(code, "co_filename", "")
-    if not ("ipykernel_" in filename or filename.startswith("<ipython-input-")):
-        return
-    first_line = next((line.strip() for line in linecache.getlines(filename)
-                       if line.strip()), "")
-    name = function.__name__
-    if not first_line.startswith(f"# GRADED FUNCTION: {name}"):
-        print(f"Warning: the cell that defines {name} should start with the line "
-              f"'# GRADED FUNCTION: {name} (N points)' as it was given. The "
-              f"grader still finds {name} by its name; keep the line anyway.")
-
-
-def _check_structure(parameters: dict, layers_dims: list[int]) -> None:
-    expected_keys = {f"{kind}{layer}" for layer in range(1, len(layers_dims))
-                     for kind in "Wb"}
-    assert set(parameters) == expected_keys, (
-        f"Expected the keys {sorted(expected_keys)}; got {sorted(parameters)}.")
-    for layer in range(1, len(layers_dims)):
-        W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
-        assert isinstance(W, np.ndarray) and isinstance(b, np.ndarray), (
-            f"W{layer} and b{layer} should be NumPy arrays.")
-        want = (layers_dims[layer], layers_dims[layer - 1])
-        assert W.shape == want, (
-            f"W{layer} should have shape {want} = (layers_dims[{layer}], "
-            f"layers_dims[{layer - 1}]); it has shape {W.shape}.")
-        assert b.shape == (layers_dims[layer], 1), (
-            f"b{layer} should have shape {(layers_dims[layer], 1)}; "
-            f"it has shape {b.shape}.")
 
 
 def _check_zero_biases(parameters: dict) -> None:

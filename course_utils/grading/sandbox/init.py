@@ -1,7 +1,7 @@
 """First process in the grader's new namespaces: builds the sandbox, starts the runner.
 
 Introduced in the chapter "Instructor guide". This file is started as a script
-(``python -I -S sandbox_init.py CONFIG_FD``) by :mod:`course_utils.grading.sandbox`
+(``python -I -S init.py CONFIG_FD``) by :mod:`course_utils.grading.sandbox.jobs`
 inside fresh mount, network and PID namespaces, as their process 1. It uses
 only the standard library. It builds a new root file system that contains only
 what the runner needs, read-only (the Python installation, the system

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_utils import initialize_parameters
-from course_utils.grading import public_tests
+from course_utils.self_checks import initialization
 
 
 def _library(kind):
@@ -12,9 +12,9 @@ def _library(kind):
 
 
 @pytest.mark.parametrize(("check", "kind"), [
-    (public_tests.check_initialize_parameters_zeros, "zeros"),
-    (public_tests.check_initialize_parameters_random, "random"),
-    (public_tests.check_initialize_parameters_he, "he"),
+    (initialization.check_initialize_parameters_zeros, "zeros"),
+    (initialization.check_initialize_parameters_random, "random"),
+    (initialization.check_initialize_parameters_he, "he"),
 ])
 def test_correct_initializers_pass(check, kind, capsys):
     check(_library(kind))
@@ -40,8 +40,8 @@ def _initializer(scale_of, reseed=False, dtype=float, global_draws=False,
     return initialize
 
 
-HE = public_tests.check_initialize_parameters_he
-RANDOM = public_tests.check_initialize_parameters_random
+HE = initialization.check_initialize_parameters_he
+RANDOM = initialization.check_initialize_parameters_random
 
 
 @pytest.mark.parametrize(("check", "student", "message"), [
@@ -99,17 +99,17 @@ def test_transposed_weights_are_caught():
                 for key, value in initialize_parameters("he", layers_dims).items()}
 
     with pytest.raises(AssertionError, match=r"W1 should have shape \(4, 2\)"):
-        public_tests.check_initialize_parameters_he(transposed)
+        initialization.check_initialize_parameters_he(transposed)
 
 
 def test_lecun_instead_of_he_is_caught():
     with pytest.raises(AssertionError, match=r"np.sqrt\(2 / n_prev\)"):
-        public_tests.check_initialize_parameters_he(_library("lecun"))
+        initialization.check_initialize_parameters_he(_library("lecun"))
 
 
 def test_calling_the_function_instead_of_passing_it_is_explained():
     with pytest.raises(AssertionError, match="Pass the function itself"):
-        public_tests.check_initialize_parameters_zeros({"W1": 0})
+        initialization.check_initialize_parameters_zeros({"W1": 0})
 
 
 def test_a_stub_raises_not_implemented():
@@ -117,7 +117,7 @@ def test_a_stub_raises_not_implemented():
         raise NotImplementedError("Replace this line with your code.")
 
     with pytest.raises(NotImplementedError):
-        public_tests.check_initialize_parameters_zeros(stub)
+        initialization.check_initialize_parameters_zeros(stub)
 
 
 def _defined_in_a_cell(source: str, name: str):
@@ -146,7 +146,7 @@ ZEROS_BODY = """def initialize_parameters_zeros(layers_dims):
 ])
 def test_a_missing_header_is_warned_about(header, warned, capsys):
     function = _defined_in_a_cell(header + ZEROS_BODY, "initialize_parameters_zeros")
-    public_tests.check_initialize_parameters_zeros(function)
+    initialization.check_initialize_parameters_zeros(function)
     out = capsys.readouterr().out
     assert out.endswith("All tests passed.\n")
     assert ("Warning: the cell that defines initialize_parameters_zeros" in out) \

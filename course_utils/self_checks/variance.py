@@ -2,7 +2,7 @@
 
 Introduced in the chapter "Graded exercise: keeping the variance". Students
 call them from the notebook, e.g.
-``public_tests_variance.check_activation_statistics(activation_statistics)``.
+``variance.check_activation_statistics(activation_statistics)``.
 Each prints "All tests passed." or raises an ``AssertionError`` that names the
 likely cause. The expected numbers are computed here, independently of the
 course library: the weights from ``np.random.RandomState(3)`` and the formula,
@@ -17,10 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 # The keys-and-shapes check is the same for both assignments' initializers.
-from course_utils.grading.public_tests import (
-    _check_structure,
-    _warn_if_header_missing,
-)
+from course_utils.self_checks._common import check_structure, warn_if_header_missing
 
 SEED = 3
 # Sizes whose layers have n_in != n_out, n_in > 1 and n_in + n_out != 2, so
@@ -106,7 +103,7 @@ def _check_header(function: Callable) -> None:
     definition, so an edited header costs nothing; the warning asks to keep it.
     """
     assert callable(function), "Pass the function itself, without calling it."
-    _warn_if_header_missing(function)
+    warn_if_header_missing(function)
 
 
 # --- The initializers ----------------------------------------------------------
@@ -161,7 +158,7 @@ def _check_initializer(function: Callable, kind: str) -> None:
     assert isinstance(parameters, dict), (
         f"The function should return a dict; it returned "
         f"{type(parameters).__name__}.")
-    _check_structure(parameters, layers_dims)
+    check_structure(parameters, layers_dims)
     for name, value in parameters.items():
         assert value.dtype == np.float64, (
             f"{name} has dtype {value.dtype}; it should be float64. rng.randn and "

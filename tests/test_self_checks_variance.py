@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_utils import forward_propagation, initialize_parameters
-from course_utils.grading import public_tests_variance as checks
+from course_utils.self_checks import variance as checks
 
 XAVIER = checks.check_initialize_parameters_xavier
 LECUN = checks.check_initialize_parameters_lecun
