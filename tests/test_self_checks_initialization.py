@@ -5,6 +5,7 @@ import pytest
 
 from course_utils import initialize_parameters
 from course_utils.self_checks import initialization
+from course_utils.self_checks._common import GLOBAL_SEED_NOTE
 
 
 def _library(kind):
@@ -80,8 +81,11 @@ def test_seeding_the_global_generator_inside_the_function_is_accepted(capsys):
 
     state = np.random.get_state()
     RANDOM(seeded_globally)
-    assert capsys.readouterr().out == "All tests passed.\n"
-    np.random.set_state(state)
+    # Accepted, with a note on the side effect; the global state is left alone.
+    assert capsys.readouterr().out == f"{GLOBAL_SEED_NOTE}\nAll tests passed.\n"
+    after = np.random.get_state()
+    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+               for a, b in zip(state, after, strict=True))
 
 
 def test_self_checks_leave_the_global_random_state_alone():
@@ -151,3 +155,53 @@ def test_a_missing_header_is_warned_about(header, warned, capsys):
     assert out.endswith("All tests passed.\n")
     assert ("Warning: the cell that defines initialize_parameters_zeros" in out) \
         == warned
+
+
+# The hints the variance assignment's checks already gave, now here too: each
+# expected factor below is the formula's, computed here, not the check's.
+def _transposed_draws(layers_dims):
+    rng = np.random.RandomState(3)
+    parameters = {}
+    for layer in range(1, len(layers_dims)):
+        n_out, n_in = layers_dims[layer], layers_dims[layer - 1]
+        parameters[f"W{layer}"] = rng.randn(n_in, n_out).T * np.sqrt(2 / n_in)
+        parameters[f"b{layer}"] = np.zeros((n_out, 1))
+    return parameters
+
+
+def test_transposed_draws_are_named():
+    with pytest.raises(AssertionError, match=r"In W1, the draws are transposed: "
+                                             r"draw rng.randn\(n_out, n_in\)"):
+        HE(_transposed_draws)
+
+
+def test_an_unnamed_wrong_factor_is_given_with_the_right_one():
+    # 3.5 is no usual mistake; the right factor of W1 in [2, 4, 1] is sqrt(2/2).
+    with pytest.raises(AssertionError,
+                       match=r"In W1, the draws are right, but they are multiplied "
+                             r"by 3\.5 instead of 1 "):
+        HE(_initializer(lambda layer, o, i: 3.5))
+
+
+@pytest.mark.parametrize(("scale_of", "named"), [
+    (lambda layer, o, i: np.sqrt(2 / (i + o)),
+     r"sqrt\(2 / \(n_prev \+ n_l\)\) \(Xavier's factor\)"),
+    (lambda layer, o, i: np.sqrt(6 / i), r"sqrt\(6 / n_prev\), the bound of a "
+                                         r"uniform draw"),
+    (lambda layer, o, i: 0.01, "0.01, the small random start"),
+])
+def test_more_usual_mistakes_are_named(scale_of, named):
+    with pytest.raises(AssertionError, match=f"scaled by {named}"):
+        HE(_initializer(scale_of))
+
+
+def test_integer_zeros_get_the_same_dtype_rule_as_the_other_initializers():
+    def integer_zeros(layers_dims):
+        return {f"{kind}{layer}": np.zeros(
+                    (layers_dims[layer], layers_dims[layer - 1]) if kind == "W"
+                    else (layers_dims[layer], 1), dtype=int)
+                for layer in range(1, len(layers_dims)) for kind in "Wb"}
+
+    with pytest.raises(AssertionError, match=r"W1 has dtype int64; it should be "
+                                             r"float64"):
+        initialization.check_initialize_parameters_zeros(integer_zeros)

@@ -15,7 +15,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.self_checks._common import check_structure, warn_if_header_missing
+from course_utils.self_checks._common import (
+    GLOBAL_DRAWS_HINT,
+    GLOBAL_SEED_NOTE,
+    call_initializer,
+    check_float64,
+    check_structure,
+    depends_on_global_state,
+    diagnose_weights,
+)
 
 # Published outputs of the original assignment (seed 3).
 PUBLISHED_RANDOM_3_2_1 = {
@@ -41,8 +49,9 @@ def check_initialize_parameters_zeros(function: Callable) -> None:
     function : callable
         The student's ``initialize_parameters_zeros(layers_dims)``.
     """
-    parameters = _call(function, [3, 2, 1])
+    parameters, _ = call_initializer(function, [3, 2, 1])
     check_structure(parameters, [3, 2, 1])
+    check_float64(parameters)
     for name, value in parameters.items():
         assert not np.any(value), f"{name} should contain only zeros."
     print("All tests passed.")
@@ -58,11 +67,10 @@ def check_initialize_parameters_random(function: Callable) -> None:
     function : callable
         The student's ``initialize_parameters_random(layers_dims)``.
     """
-    _check_drawn_weights(function, [3, 2, 1], PUBLISHED_RANDOM_3_2_1,
-                         _random_scale, "multiply by 10")
-    _check_drawn_weights(function, [2, 5, 3, 1], None, _random_scale,
-                         "multiply by 10")
-    print("All tests passed.")
+    reseeded = _check_drawn_weights(function, [3, 2, 1], PUBLISHED_RANDOM_3_2_1,
+                                    "random")
+    reseeded |= _check_drawn_weights(function, [2, 5, 3, 1], None, "random")
+    _passed(reseeded)
 
 
 def check_initialize_parameters_he(function: Callable) -> None:
@@ -75,22 +83,27 @@ def check_initialize_parameters_he(function: Callable) -> None:
     function : callable
         The student's ``initialize_parameters_he(layers_dims)``.
     """
-    scale_hint = ("multiply randn(n_l, n_prev) by np.sqrt(2 / n_prev), where "
-                  "n_prev = layers_dims[l - 1] is the number of inputs of layer l")
-    _check_drawn_weights(function, [2, 4, 1], PUBLISHED_HE_2_4_1, _he_scale,
-                         scale_hint)
+    reseeded = _check_drawn_weights(function, [2, 4, 1], PUBLISHED_HE_2_4_1, "he")
     # With 3 inputs a missing or misplaced sqrt(2 / n_prev) shows in W1 too
     # (with 2 inputs it is sqrt(2 / 2) = 1 and cannot be seen there).
-    _check_drawn_weights(function, [3, 5, 2, 1], None, _he_scale, scale_hint)
+    reseeded |= _check_drawn_weights(function, [3, 5, 2, 1], None, "he")
+    _passed(reseeded)
+
+
+def _passed(reseeded: bool) -> None:
+    if reseeded:
+        print(GLOBAL_SEED_NOTE)
     print("All tests passed.")
 
 
-def _he_scale(n_out: int, n_in: int) -> float:
-    return float(np.sqrt(2 / n_in))
+# How to compute each kind's factor, as the hints write it.
+_RIGHT = {"random": "multiply by 10",
+          "he": "multiply randn(n_l, n_prev) by np.sqrt(2 / n_prev), where "
+                "n_prev = layers_dims[l - 1] is the number of inputs of layer l"}
 
 
-def _random_scale(n_out: int, n_in: int) -> float:
-    return 10.0
+def _scale(kind: str, n_out: int, n_in: int) -> float:
+    return 10.0 if kind == "random" else float(np.sqrt(2 / n_in))
 
 
 # Scales students often use instead of the right one, and what to tell them.
@@ -100,57 +113,66 @@ _WRONG_SCALES = {
     "sqrt(2 / n_l), with the number of units instead of inputs":
         lambda n_out, n_in: np.sqrt(2 / n_out),
     "2 / n_prev without the square root": lambda n_out, n_in: 2 / n_in,
+    "sqrt(2 / (n_prev + n_l)) (Xavier's factor)":
+        lambda n_out, n_in: np.sqrt(2 / (n_in + n_out)),
+    "sqrt(6 / n_prev), the bound of a uniform draw with He's variance (a uniform "
+    "draw on [-a, a] has variance a**2 / 3); randn is a standard normal, so "
+    "multiply it by the standard deviation":
+        lambda n_out, n_in: np.sqrt(6 / n_in),
+    "0.01, the small random start": lambda n_out, n_in: 0.01,
 }
 
 
 def _check_drawn_weights(function: Callable, layers_dims: list[int],
-                         published: dict | None, scale_of: Callable,
-                         scale_hint: str) -> None:
-    parameters = _call(function, layers_dims)
+                         published: dict | None, kind: str) -> bool:
+    """Check one call; return whether it changed NumPy's global random state."""
+    parameters, reseeded = call_initializer(function, layers_dims)
     check_structure(parameters, layers_dims)
     _check_zero_biases(parameters)
-    expected = _draws(layers_dims, scale_of)
+    check_float64(parameters)
+    expected = _draws(layers_dims, lambda n_out, n_in: _scale(kind, n_out, n_in))
     if published is not None:  # the numbers the original assignment printed
         for name, values in published.items():
             assert np.allclose(expected[name], values, atol=PRINTED_PRECISION)
     for name, want in expected.items():
-        got = parameters[name]
-        assert got.dtype == np.float64, (
-            f"{name} has dtype {got.dtype}; it should be float64, which is what "
-            f"rng.randn gives: do not convert the draws.")
-        if not np.allclose(got, want, rtol=1e-12, atol=0):
+        if not np.allclose(parameters[name], want, rtol=1e-12, atol=0):
             raise AssertionError(
                 f"{name} has the right shape but the wrong values. "
-                + _diagnose(function, parameters, layers_dims, scale_of, scale_hint))
+                + _diagnose(function, parameters, layers_dims, kind))
+    return reseeded
 
 
 def _diagnose(function: Callable, parameters: dict, layers_dims: list[int],
-              scale_of: Callable, scale_hint: str) -> str:
+              kind: str) -> str:
     """Name the likely cause of wrong weights, by recomputing the usual mistakes.
 
-    A mistake is named only if it explains every weight matrix: one matrix
-    alone can fit two mistakes (sqrt(1 / n_prev) equals sqrt(2 / n_l) when
-    n_l = 2 n_prev).
+    A named mistake must explain every weight matrix: one matrix alone can fit
+    two mistakes (sqrt(1 / n_prev) equals sqrt(2 / n_l) when n_l = 2 n_prev).
+    Otherwise the first wrong matrix is diagnosed on its own (a wrong factor,
+    transposed draws, or draws that are not the generator's).
     """
-    if _depends_on_global_state(function):
-        return ("The weights change when numpy's global random state changes: "
-                "the function draws with np.random.randn without seeding inside "
-                "it (seeding in another cell works once, then fails on a re-run "
-                "and in the grader, which runs only the graded cells). Draw from "
-                "rng = np.random.RandomState(3), created inside the function.")
+    if depends_on_global_state(function, layers_dims):
+        return GLOBAL_DRAWS_HINT
+    right = _RIGHT[kind]
     weights = {name: value for name, value in parameters.items()
                if name.startswith("W")}
-    # The right scale with a new generator per layer, then wrong scales.
-    if _same(weights, _draws(layers_dims, scale_of, reseed=True)):
+    scale = lambda n_out, n_in: _scale(kind, n_out, n_in)  # noqa: E731
+    if _same(weights, _draws(layers_dims, scale, reseed=True)):
         return ("Each layer repeats the first numbers of the stream: create the "
                 "generator once, rng = np.random.RandomState(3), before the loop, "
                 "and draw every layer from that one rng.")
     for mistake, wrong_scale in _WRONG_SCALES.items():
         if _same(weights, _draws(layers_dims, wrong_scale)):
-            return f"The draws are right but scaled by {mistake}: {scale_hint}."
-    return ("Draw each W with rng.randn(layers_dims[l], layers_dims[l - 1]) from "
-            "one rng = np.random.RandomState(3), layer by layer, in order, and "
-            f"{scale_hint}.")
+            return f"The draws are right but scaled by {mistake}: {right}."
+    rng = np.random.RandomState(3)
+    for layer in range(1, len(layers_dims)):
+        n_out, n_in = layers_dims[layer], layers_dims[layer - 1]
+        draws = rng.randn(n_out, n_in)
+        W = weights[f"W{layer}"]
+        if not np.allclose(W, draws * scale(n_out, n_in), rtol=1e-12, atol=0):
+            hint = diagnose_weights(W, draws, layer, scale(n_out, n_in), right, [])
+            return f"In W{layer}, {hint}"
+    return right + "."
 
 
 def _same(weights: dict, candidate: dict) -> bool:
@@ -169,32 +191,6 @@ def _draws(layers_dims: list[int], scale_of: Callable, reseed: bool = False
         n_out, n_in = layers_dims[layer], layers_dims[layer - 1]
         weights[f"W{layer}"] = rng.randn(n_out, n_in) * scale_of(n_out, n_in)
     return weights
-
-
-def _depends_on_global_state(function: Callable) -> bool:
-    """Whether the weights change with numpy's global random state.
-
-    The caller's global state is restored afterwards.
-    """
-    saved = np.random.get_state()
-    try:
-        results = []
-        for outside_seed in (0, 1):
-            np.random.seed(outside_seed)
-            results.append(function([2, 3, 1]).get("W1"))
-    finally:
-        np.random.set_state(saved)
-    return not np.array_equal(results[0], results[1])
-
-
-def _call(function: Callable, layers_dims: list[int]) -> dict:
-    assert callable(function), "Pass the function itself, without calling it."
-    warn_if_header_missing(function)
-    parameters = function(list(layers_dims))
-    assert isinstance(parameters, dict), (
-        f"The function should return a dict; it returned "
-        f"{type(parameters).__name__}.")
-    return parameters
 
 
 def _check_zero_biases(parameters: dict) -> None:

@@ -17,7 +17,17 @@ from collections.abc import Callable
 import numpy as np
 
 # The keys-and-shapes check is the same for both assignments' initializers.
-from course_utils.self_checks._common import check_structure, warn_if_header_missing
+from course_utils.self_checks._common import (
+    GLOBAL_DRAWS_HINT,
+    GLOBAL_SEED_NOTE,
+    call_initializer,
+    check_float64,
+    check_structure,
+    depends_on_global_state,
+    diagnose_weights,
+    uniform_bound_mistake,
+    warn_if_header_missing,
+)
 
 SEED = 3
 # Sizes whose layers have n_in != n_out, n_in > 1 and n_in + n_out != 2, so
@@ -28,13 +38,6 @@ INITIALIZER_DIMS = (8, 5, 3, 2)
 RELATIVE_TOLERANCE = 1e-7
 POINTS = {"initialize_parameters_xavier": 2, "initialize_parameters_lecun": 2,
           "activation_statistics": 3}
-
-_GLOBAL_STATE_HINT = (
-    "Your function changed NumPy's global random state (np.random.seed, "
-    "np.random.randn, ...). Draw only from the local generator rng = "
-    "np.random.RandomState(3): the grader runs the imports cell and the graded "
-    "cells only, so a seed set anywhere else is lost there.")
-
 
 def check_initialize_parameters_xavier(function: Callable) -> None:
     """Self-check for ``initialize_parameters_xavier``.
@@ -47,7 +50,6 @@ def check_initialize_parameters_xavier(function: Callable) -> None:
         The student's ``initialize_parameters_xavier(layers_dims)``: Glorot
         normal weights, variance 2 / (n_in + n_out), zero biases.
     """
-    _check_header(function)
     _check_initializer(function, "xavier")
 
 
@@ -62,7 +64,6 @@ def check_initialize_parameters_lecun(function: Callable) -> None:
         The student's ``initialize_parameters_lecun(layers_dims)``: normal
         weights, variance 1 / n_in, zero biases.
     """
-    _check_header(function)
     _check_initializer(function, "lecun")
 
 
@@ -136,6 +137,8 @@ def _mistaken_factors(kind: str, n_in: int, n_out: int) -> list[tuple[float, str
     ]
     if kind == "xavier":
         mistakes += [
+            uniform_bound_mistake(_factor(kind, n_in, n_out),
+                                  "np.sqrt(6 / (n_in + n_out))"),
             (np.sqrt(1 / (n_in + n_out)), "the factor 2 is missing: Xavier's "
                                           "variance is 2 / (n_in + n_out)."),
             (np.sqrt(1 / n_in), f"this is LeCun's factor np.sqrt(1 / n_in); "
@@ -143,26 +146,25 @@ def _mistaken_factors(kind: str, n_in: int, n_out: int) -> list[tuple[float, str
         ]
     else:
         mistakes += [
+            uniform_bound_mistake(_factor(kind, n_in, n_out), "np.sqrt(3 / n_in)"),
             (np.sqrt(2 / (n_in + n_out)), f"this is Xavier's factor; use {right}."),
         ]
-    return [(float(factor), hint) for factor, hint in mistakes
-            if not np.isclose(factor, _factor(kind, n_in, n_out), rtol=1e-6)]
+    # A factor that two mistakes share (LeCun's uniform bound sqrt(3 / n_in) is
+    # sqrt(2 / n_out) when n_in = 3 and n_out = 2) names the first of them.
+    kept: list[tuple[float, str]] = []
+    for factor, hint in mistakes:
+        if not any(np.isclose(factor, other, rtol=1e-6)
+                   for other in [_factor(kind, n_in, n_out)]
+                   + [seen for seen, _ in kept]):
+            kept.append((float(factor), hint))
+    return kept
 
 
 def _check_initializer(function: Callable, kind: str) -> None:
     layers_dims = list(INITIALIZER_DIMS)
-    assert callable(function), "Pass the function itself, without calling it."
-    state = np.random.get_state()
-    parameters = function(list(layers_dims))
-    assert _same_state(state, np.random.get_state()), _GLOBAL_STATE_HINT
-    assert isinstance(parameters, dict), (
-        f"The function should return a dict; it returned "
-        f"{type(parameters).__name__}.")
+    parameters, reseeded = call_initializer(function, layers_dims)
     check_structure(parameters, layers_dims)
-    for name, value in parameters.items():
-        assert value.dtype == np.float64, (
-            f"{name} has dtype {value.dtype}; it should be float64. rng.randn and "
-            f"np.zeros give float64: do not convert with astype or dtype=.")
+    check_float64(parameters)
     for layer in range(1, len(layers_dims)):
         assert not np.any(parameters[f"b{layer}"]), f"b{layer} should start at zero."
     rng = np.random.RandomState(SEED)
@@ -173,49 +175,17 @@ def _check_initializer(function: Callable, kind: str) -> None:
         expected = draws * _factor(kind, n_in, n_out)
         if np.allclose(W, expected, rtol=RELATIVE_TOLERANCE, atol=0):
             continue
-        raise AssertionError(f"W{layer} has the right shape but the wrong values: "
-                             + _diagnose(W, draws, kind, layer, n_in, n_out))
+        if depends_on_global_state(function, layers_dims):
+            raise AssertionError(f"W{layer} has the right shape but the wrong "
+                                 f"values. {GLOBAL_DRAWS_HINT}")
+        raise AssertionError(
+            f"W{layer} has the right shape but the wrong values: "
+            + diagnose_weights(W, draws, layer, _factor(kind, n_in, n_out),
+                               f"{_NAMES[kind]} with n_in = {n_in}, n_out = "
+                               f"{n_out}", _mistaken_factors(kind, n_in, n_out)))
+    if reseeded:
+        print(GLOBAL_SEED_NOTE)
     print("All tests passed.")
-
-
-def _same_state(before: tuple, after: tuple) -> bool:
-    return (before[0] == after[0] and np.array_equal(before[1], after[1])
-            and before[2:] == after[2:])
-
-
-def _proportional(W: np.ndarray, draws: np.ndarray) -> float | None:
-    """The factor c with W == c * draws, or None if there is none."""
-    c = float(np.sum(W * draws) / np.sum(draws * draws))
-    if np.allclose(W, c * draws, rtol=1e-6, atol=0):
-        return c
-    return None
-
-
-def _diagnose(W: np.ndarray, draws: np.ndarray, kind: str, layer: int,
-              n_in: int, n_out: int) -> str:
-    right = _NAMES[kind]
-    factor = _proportional(W, draws)
-    if factor is not None:
-        for mistaken, hint in _mistaken_factors(kind, n_in, n_out):
-            if np.isclose(factor, mistaken, rtol=1e-6):
-                return f"the draws are right, but their factor is wrong: {hint}"
-        return (f"the draws are right, but they are multiplied by {factor:.6g} "
-                f"instead of {_factor(kind, n_in, n_out):.6g} ({right} with n_in = "
-                f"{n_in}, n_out = {n_out}).")
-    fresh = np.random.RandomState(SEED).randn(n_out, n_in)
-    if layer > 1 and _proportional(W, fresh) is not None:
-        return ("these are the first numbers of a new generator: create "
-                "rng = np.random.RandomState(3) once, before the loop, and draw "
-                "every layer from it in order; a new generator per layer repeats "
-                "the same numbers.")
-    if layer == 1 and _proportional(
-            W, np.random.RandomState(SEED).randn(n_in, n_out).T) is not None:
-        return ("the draws are transposed: draw rng.randn(n_out, n_in) (one row "
-                "per unit of layer l), not rng.randn(n_in, n_out).T.")
-    return ("the weights are not the generator's numbers in order. Draw each W "
-            "with rng.randn(layers_dims[l], layers_dims[l - 1]) from the one "
-            f"rng = np.random.RandomState(3), layer by layer, times {right}; "
-            "use randn (standard normal), not rand or uniform.")
 
 
 # --- The statistics ------------------------------------------------------------
