@@ -536,6 +536,8 @@ def _choose(group: list[Candidate], assignment: str
         if candidate not in pool:
             others.append((candidate, f"another notebook; graded {chosen.file_name} "
                                       f"(named like the assignment)"))
+    order = {id(candidate): index for index, candidate in enumerate(group)}
+    others.sort(key=lambda pair: order[id(pair[0])])
     return chosen, why, others
 
 
