@@ -227,6 +227,8 @@ def _collect(arguments: argparse.Namespace) -> None:
                      timezone=arguments.timezone, extensions=extensions,
                      duplicate_ids=arguments.duplicate_ids)
     print(f"layout: {LAYOUTS[report.layout]}")
+    for note in report.notes:
+        print(note)
     if deadline is not None:
         print(f"deadline: {describe_moment(deadline, zone)}")
     for who, moment in sorted(extensions.items()):

@@ -263,6 +263,11 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
         raise FileNotFoundError(f"source: {source} does not exist")
     rows = moodle.read_worksheet(worksheet) if worksheet is not None else None
     _check_lateness_options(report.platform, late_after, late_penalty, rows)
+    if report.platform == "moodle" and rows is None:
+        report.notes.append("lateness: not recorded; a Moodle download holds no "
+                            "submission times (give --worksheet)")
+    elif report.platform == "canvas":
+        report.notes.append("lateness: Canvas's own LATE mark")
     groups = _by_student(candidates, report, duplicate_ids, rows)
     people = {key: group[0].display_name for key, group in groups.items()}
     recorded, taken = _recorded_folders(gradebook_path, report.platform)

@@ -169,7 +169,18 @@ def normalise_name(name: str) -> str:
 
 
 def short_hash(text: str) -> str:
-    """Six hexadecimal digits of SHA-256: the same text, the same suffix."""
+    """Six hexadecimal digits of SHA-256: the same text, the same suffix.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
 
 
