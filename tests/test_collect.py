@@ -262,6 +262,19 @@ def test_canvas_names_as_content_zipper_writes_them(tmp_path):
                            "times" in err
 
 
+def test_the_older_canvas_naming(tmp_path):
+    # canvas-lms lib/content_zipper.rb before anonymous grading became an
+    # assignment setting: sanitize_file_name lower-cased the whole name, and
+    # the anonymous_grading feature left out the name alone.
+    write_zip(tmp_path / "old.zip", [
+        ("babbagebob_late_102_9002_initialization.ipynb", NOTEBOOK),
+        ("103_9003_initialization.ipynb", NOTEBOOK),
+        ("late_104_9004_initialization.ipynb", NOTEBOOK)])
+    report = collect(tmp_path / "old.zip", tmp_path / "out", "initialization")
+    assert {entry.student: entry.late for entry in report.collected} == {
+        "babbagebob_102": True, "anonymous_103": False, "anonymous_104": True}
+
+
 def test_canvas_report_says_what_was_not_graded_and_why(tmp_path):
     garcia = canvas_called("García, José", 101)
     write_zip(tmp_path / "c.zip", [

@@ -34,14 +34,17 @@ from course_utils.grading.platforms.entries import Candidate
 #   a text entry:      "#{called}_text.html";  a URL entry: "#{called}_link.html".
 # A display name "initialization-1.ipynb" is Canvas's renaming of a second
 # file of the same name (Attachment.make_unique_filename: "<base>-<n><ext>").
-# Older Canvas wrote the same names, without the anonymous form.
-_CALLED = (r"^(?:(?P<name>\w+?)_)??(?P<late>LATE_)?"
+# Older Canvas (the same file before anonymous grading became an assignment
+# setting) lower-cased the whole called name ("_late_"), and under its
+# anonymous_grading feature flag left out the name only ("<user id>_...").
+_CALLED = (r"^(?:(?P<name>\w+?)_)??(?P<late>(?:LATE|late)_)?"
            r"(?P<id>\d{1,20}|anon_[A-Za-z0-9]{1,40})_")
 UPLOAD = re.compile(_CALLED + r"(?P<attachment>\d{1,20})_(?P<file>[^/]+)$")
 TEXT_OR_URL = re.compile(_CALLED + r"(?P<kind>text|link)\.html$")
 LAYOUTS = {
     "canvas": "Canvas submissions download: <sortablename>[_LATE]_<user id>_"
-              "<file id>_<file name>, anon_<id> when anonymous",
+              "<file id>_<file name>, anon_<id> when anonymous (older Canvas: "
+              "_late_)",
 }
 COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 

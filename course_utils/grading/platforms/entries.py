@@ -212,8 +212,7 @@ def folder_names(people: dict[tuple[str, str], str],
     for key, display in people.items():
         platform_id = key[0]
         safe_id = re.sub(r"[^A-Za-z0-9]+", "-", platform_id.removeprefix("anon_"))[:40]
-        base = "anonymous" if platform_id.startswith("anon_") and not display \
-            else normalise_name(display)
+        base = normalise_name(display) if display else "anonymous"
         plain[key] = f"{base}_{safe_id}" if platform_id else base
     crowd: dict[str, list] = {}
     for key, folder in plain.items():
