@@ -155,6 +155,7 @@ def test_hostile_entries_never_leave_the_target(tmp_path):
 
 def test_cli_errors_are_one_line_and_name_the_argument(tmp_path):
     (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    (tmp_path / "ada.ipynb").write_bytes(NOTEBOOK)
     cases = {
         ("collect", tmp_path / "none.zip", tmp_path / "out", "--assignment", "a"):
             "source:",
@@ -391,6 +392,7 @@ def test_a_download_of_no_known_layout_is_an_error(tmp_path):
     with pytest.raises(CollectError, match="matches no known layout"):
         collect(tmp_path / "empty.zip", tmp_path / "out", "initialization")
     (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "essay.pdf").write_bytes(b"%PDF")
     with pytest.raises(CollectError, match="holds no notebook"):
         collect(tmp_path / "nothing", tmp_path / "out", "initialization")
 

@@ -253,7 +253,7 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
     archive_path = None
     if source.is_dir():
         report, candidates = folder.read(source, MAX_ENTRIES, MAX_TOTAL_BYTES)
-        if not candidates and not report.entries:
+        if not candidates and not any(entry.student for entry in report.entries):
             raise CollectError(f"source: {source.name} holds no notebook; tried: "
                                f"{folder.LAYOUTS['folder']}")
     elif source.is_file():
