@@ -420,10 +420,22 @@ def test_two_people_never_share_a_folder(tmp_path):
     again = collect(source, tmp_path / "out2", "initialization")
     assert {i.display_name: i.folder for i in again.identities} == {
         name: folder for name, folder in folders.items() if name != "ada"}
+    # With the gradebook, a student keeps their folder though nobody collides
+    # with them any more; a newcomer never takes a recorded folder.
+    for name in ("jose garcia", "李娜", "Мария"):
+        (source / f"{name}.ipynb").unlink()
+    (source / "ada.ipynb").write_bytes(NOTEBOOK)
+    (source / "Ada.ipynb").write_bytes(NOTEBOOK)
+    later = collect(source, tmp_path / "out", "initialization",
+                    tmp_path / "gradebook.sqlite")
+    assert {i.display_name: i.folder for i in later.identities} == {
+        "José García": folders["José García"], "王伟": folders["王伟"],
+        "ada": "ada", "Ada": f"ada-{entries.short_hash('/Ada')}"}
     with sqlite3.connect(tmp_path / "gradebook.sqlite") as connection:
         recorded = dict(connection.execute(
             "SELECT original_name, student FROM collected"))
-    assert recorded == {f"{name}.ipynb": folder for name, folder in folders.items()}
+    assert recorded == {f"{name}.ipynb": folder for name, folder in folders.items()
+                        } | {"Ada.ipynb": f"ada-{entries.short_hash('/Ada')}"}
 
 
 def test_one_platform_id_under_two_names(tmp_path):

@@ -460,7 +460,7 @@ def _newest_name(group: list[Candidate], row) -> str | None:
 
 def _recorded_folders(gradebook_path: str | Path | None, platform: str
                       ) -> tuple[dict, dict]:
-    """Folders the gradebook already maps: this platform's ids, and all taken."""
+    """Folders the gradebook already maps: this platform's people, and all taken."""
     recorded: dict[tuple[str, str], str] = {}
     taken: dict[str, tuple[str, str]] = {}
     if gradebook_path is None or not Path(gradebook_path).exists():
@@ -470,7 +470,7 @@ def _recorded_folders(gradebook_path: str | Path | None, platform: str
                                "FROM collected ORDER BY rowid")
     for student, row_platform, platform_id, display in rows:
         key = (platform_id, "") if platform_id else ("", display)
-        if row_platform == platform and platform_id:
+        if row_platform == platform:
             recorded[key] = student
         taken[student.casefold()] = key
     return recorded, taken
