@@ -377,6 +377,23 @@ def test_a_moodle_deadline_without_the_worksheet_is_refused(tmp_path):
     assert status == 1 and "give --worksheet" in err
 
 
+def test_another_assignments_worksheet_is_refused(tmp_path):
+    write_zip(tmp_path / "m.zip", [(moodle_entry(moodle_prefix("Ada", 1),
+                                                 "initialization.ipynb"), NOTEBOOK)])
+    with open(tmp_path / "w.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([WORKSHEET_HEADER, moodle_worksheet_row(
+            77, "Ada", moodle_time(2026, 11, 20, 10, 0))])
+    with pytest.raises(ValueError, match="worksheet: none of the 1 participants"):
+        collect(tmp_path / "m.zip", tmp_path / "out", "initialization",
+                worksheet=tmp_path / "w.csv")
+    (tmp_path / "bad.csv").write_text("Identifier,Grade\nParticipant 1,3\n")
+    with pytest.raises(ValueError, match="worksheet: not a Moodle grading "
+                                         "worksheet; no column 'Status', "
+                                         "'Last modified \\(submission\\)'"):
+        collect(tmp_path / "m.zip", tmp_path / "out", "initialization",
+                worksheet=tmp_path / "bad.csv")
+
+
 def test_a_download_of_no_known_layout_is_an_error(tmp_path):
     write_zip(tmp_path / "other.zip", [("ada/initialization.ipynb", NOTEBOOK),
                                        ("bob.ipynb", NOTEBOOK)])

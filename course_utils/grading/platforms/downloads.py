@@ -269,6 +269,11 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
     elif report.platform == "canvas":
         report.notes.append("lateness: Canvas's own LATE mark")
     groups = _by_student(candidates, report, duplicate_ids, rows)
+    if rows is not None and groups and not any(key[0] in rows for key in groups):
+        raise ValueError(f"worksheet: none of the {len(groups)} participants of "
+                         "this download is in it (another assignment's "
+                         "worksheet? team submissions are named by group, "
+                         "which the worksheet does not list)")
     people = {key: group[0].display_name for key, group in groups.items()}
     recorded, taken = _recorded_folders(gradebook_path, report.platform)
     names = folder_names(people, taken)
