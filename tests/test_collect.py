@@ -364,6 +364,28 @@ def test_moodle_layouts_and_lateness_from_the_worksheet(tmp_path, layout):
     assert rows["participant_13"][:2] == (0, None)  # within the extension
 
 
+def test_moodle_subfolders_and_the_default_team(tmp_path):
+    ada = moodle_prefix("Ada Lovelace", 11)
+    write_zip(tmp_path / "m.zip", [
+        (moodle_entry(ada, "initialization.ipynb", file_path="/drafts/"), NOTEBOOK),
+        (moodle_entry(ada, "initialization.ipynb"), NOTEBOOK + b" "),
+        # Team submissions of students in no group: "Default group", no id.
+        (moodle_entry("Default group", "initialization.ipynb"), NOTEBOOK)])
+    report = collect(tmp_path / "m.zip", tmp_path / "out", "initialization")
+    assert _entries(report)["Ada Lovelace_11_assignsubmission_file/drafts/"
+                            "initialization.ipynb"] == (
+        "not graded", "ada-lovelace_11",
+        "another candidate; graded initialization.ipynb")
+    assert _entries(report)["Ada Lovelace_11_assignsubmission_file/"
+                            "initialization.ipynb"][2].endswith(
+        "nothing moodle wrote orders them, so the one outside subfolders, then "
+        "the last by name; check")
+    assert (tmp_path / "out" / "ada-lovelace_11" / "initialization.ipynb"
+            ).read_bytes() == NOTEBOOK + b" "
+    assert sorted(os.listdir(tmp_path / "out")) == ["ada-lovelace_11",
+                                                   "default-group"]
+
+
 def test_a_moodle_deadline_without_the_worksheet_is_refused(tmp_path):
     write_zip(tmp_path / "m.zip", [(moodle_entry(moodle_prefix("Ada", 1),
                                                  "initialization.ipynb"), NOTEBOOK)])

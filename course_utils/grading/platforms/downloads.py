@@ -522,7 +522,10 @@ def _choose(group: list[Candidate], assignment: str
             others.append((candidate, "not a notebook (.ipynb)"))
     if not pool:
         return None, "", others
-    ranked = sorted(pool, key=lambda c: (c.rank, c.original))
+    # Equal in the platform's order: the file at the top of the submission
+    # (not in a subfolder), then the last by name.
+    ranked = sorted(pool, key=lambda c: (c.rank, -c.file_name.count("/"),
+                                         c.original))
     chosen = ranked[-1]
     if chosen.platform == "folder":
         why = "a plain folder: the notebook named after the student"
@@ -535,13 +538,15 @@ def _choose(group: list[Candidate], assignment: str
     if len(pool) > 1:
         tied = ranked[-2].rank == chosen.rank
         why += (f"; {len(pool)} candidates: " + ", ".join(c.file_name for c in ranked)
-                + (f"; nothing {chosen.platform} wrote orders them, so the last by "
-                   "name; check" if tied or not chosen.rank
+                + (f"; nothing {chosen.platform} wrote orders them, so the one "
+                   "outside subfolders, then the last by name; check"
+                   if tied or not chosen.rank
                    else f"; the newest by {chosen.rank_note}"))
     for candidate in pool:
         if candidate is not chosen:
-            others.append((candidate, f"an older candidate; graded "
-                                      f"{chosen.file_name}"))
+            older = candidate.rank < chosen.rank
+            others.append((candidate, f"{'an older' if older else 'another'} "
+                                      f"candidate; graded {chosen.file_name}"))
     for candidate in notebooks:
         if candidate not in pool:
             others.append((candidate, f"another notebook; graded {chosen.file_name} "

@@ -111,10 +111,9 @@ def parse(name: str, original: str) -> Candidate | None:
     kind = "file" if match["plugin"] == "file" else match["plugin"]
     stem = PurePosixPath(file_name).stem
     duplicate = DUPLICATE.search(stem)
-    depth = file_name.count("/")
     return Candidate(original, "moodle", layout, match["id"] or "",
                      clean_text(match["name"], 200), clean_text(file_name, 200),
-                     kind, (int(duplicate[1]) if duplicate else 0, -depth),
+                     kind, (int(duplicate[1]) if duplicate else 0,),
                      "the number Moodle adds to a second file of the same name",
                      name=name)
 
