@@ -486,7 +486,8 @@ def test_one_platform_id_under_two_names(tmp_path):
     status, _, err = _cli("collect", tmp_path / "c.zip", tmp_path / "out",
                           "--assignment", "initialization")
     assert status == 1
-    assert "canvas id 104 appears under 2 names, 'smithjo' and 'smithjonesjo'" in err
+    assert ("canvas id 104 appears under 2 names, 'smithjo' (folder smithjo_104) "
+            "and 'smithjonesjo' (folder smithjonesjo_104)") in err
     assert not (tmp_path / "out").exists()
     report = collect(tmp_path / "c.zip", tmp_path / "out", "initialization",
                      tmp_path / "gradebook.sqlite", duplicate_ids="newest")

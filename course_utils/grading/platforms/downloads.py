@@ -50,6 +50,7 @@ from course_utils.grading.platforms.entries import (
     Entry,
     Identity,
     folder_names,
+    normalise_name,
 )
 
 MAX_ENTRIES = 5_000
@@ -431,7 +432,8 @@ def _by_student(candidates: list[Candidate], report: CollectReport,
         names = sorted({candidate.display_name for candidate in group})
         if len(names) < 2:
             continue
-        shown = " and ".join(repr(name) for name in names)
+        shown = " and ".join(f"{name!r} (folder {normalise_name(name)}_{key[0]})"
+                             for name in names)
         if duplicate_ids == "error":
             raise CollectError(f"source: {report.platform} id {key[0]} appears under "
                                f"{len(names)} names, {shown} (two downloads after "
