@@ -25,10 +25,14 @@ from course_utils.grading.pages import (
 )
 from course_utils.grading.platforms import (
     FORMATS,
+    LAYOUTS,
     CollectError,
     collect,
+    describe_moment,
     export_platform,
     parse_deadline,
+    parse_extensions,
+    time_zone,
     write_report,
 )
 from course_utils.grading.sandbox import SandboxError
@@ -59,8 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     collect_parser.add_argument("--assignment", required=True)
     collect_parser.add_argument("--gradebook", help="records names, platform ids "
                                 "and lateness (needed by export --format)")
-    collect_parser.add_argument("--late-after", help="the deadline, ISO 8601 "
-                                "(UTC unless a zone is given)")
+    collect_parser.add_argument("--late-after", help="the deadline, ISO 8601, "
+                                "in --timezone unless a zone is given (Moodle "
+                                "with --worksheet, or a plain folder; Canvas "
+                                "marks lateness itself)")
+    collect_parser.add_argument("--timezone", help="the course's time zone, e.g. "
+                                "Europe/Berlin, for --late-after, --extension "
+                                "and the worksheet's dates (default: this "
+                                "machine's)")
+    collect_parser.add_argument("--worksheet", help="Moodle: the assignment's "
+                                "grading worksheet (CSV), for each submission's "
+                                "time and Moodle's own lateness")
+    collect_parser.add_argument("--extension", action="append", default=[],
+                                metavar="NAME_OR_ID=DATETIME",
+                                help="a student's own deadline (repeatable), or "
+                                     "a CSV file of student,datetime lines")
+    collect_parser.add_argument("--duplicate-ids", choices=["error", "newest"],
+                                default="error",
+                                help="one platform id under two names: refuse "
+                                     "(default) or keep the newer by the "
+                                     "platform's own order")
     collect_parser.add_argument("--late-penalty", type=float, default=0.0,
                                 help="percent of the points taken off a late "
                                      "submission (default 0: lateness is only "
@@ -195,19 +217,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _collect(arguments: argparse.Namespace) -> None:
-    deadline = parse_deadline(arguments.late_after) if arguments.late_after else None
+    zone = time_zone(arguments.timezone)
+    deadline = parse_deadline(arguments.late_after, zone) \
+        if arguments.late_after else None
+    extensions = parse_extensions(arguments.extension, zone)
     report = collect(arguments.source, arguments.submissions_dir,
                      arguments.assignment, arguments.gradebook, deadline,
-                     arguments.late_penalty)
+                     arguments.late_penalty, worksheet=arguments.worksheet,
+                     timezone=arguments.timezone, extensions=extensions,
+                     duplicate_ids=arguments.duplicate_ids)
+    print(f"layout: {LAYOUTS[report.layout]}")
+    for note in report.notes:
+        print(note)
+    if deadline is not None:
+        print(f"deadline: {describe_moment(deadline, zone)}")
+    for who, moment in sorted(extensions.items()):
+        print(f"extension: {who}: {describe_moment(moment, zone)}")
     for entry in report.entries:
         where = f" -> {entry.student}" if entry.student else ""
         reason = f" ({entry.reason})" if entry.reason else ""
         print(f"{entry.status}: {entry.original}{where}{reason}")
+    for identity in report.identities:
+        platform_id = f", {identity.platform} id {identity.platform_id}" \
+            if identity.platform_id else ""
+        print(f"folder: {identity.folder} <- {identity.display_name!r}{platform_id}")
     if arguments.report:
         write_report(report, arguments.report)
-    late = sum(1 for entry in report.collected if entry.reason.startswith("late"))
+    late = sum(1 for entry in report.collected if entry.late)
     print(f"{report.platform}: collected {len(report.collected)}, of which {late} "
-          f"late; skipped {len(report.skipped)}")
+          f"late; skipped {len(report.skipped)}; other files not graded "
+          f"{len(report.not_graded)}")
 
 
 if __name__ == "__main__":

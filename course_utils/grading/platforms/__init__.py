@@ -10,8 +10,12 @@ grader's ``SUBMISSIONS_DIR/<student>/<assignment>.ipynb`` layout, and
 """
 
 from course_utils.grading.platforms.downloads import (
+    LAYOUTS,
     collect,
+    describe_moment,
     parse_deadline,
+    parse_extensions,
+    time_zone,
     write_report,
 )
 from course_utils.grading.platforms.entries import (
@@ -22,5 +26,6 @@ from course_utils.grading.platforms.entries import (
 )
 from course_utils.grading.platforms.grades import FORMATS, export_platform
 
-__all__ = ["FORMATS", "CollectError", "CollectReport", "Entry", "collect",
-           "export_platform", "normalise_name", "parse_deadline", "write_report"]
+__all__ = ["FORMATS", "LAYOUTS", "CollectError", "CollectReport", "Entry", "collect",
+           "describe_moment", "export_platform", "normalise_name", "parse_deadline",
+           "parse_extensions", "time_zone", "write_report"]
