@@ -121,7 +121,18 @@ def _parser() -> argparse.ArgumentParser:
                                help="generic (default), canvas or moodle")
     export_parser.add_argument("--assignment", help="only this assignment")
     export_parser.add_argument("--column", help="canvas: the grade column's "
-                               "header, as in Canvas, e.g. 'Initialization (4711)'")
+                               "header or title, as in Canvas, e.g. "
+                               "'Initialization (4711)'")
+    export_parser.add_argument("--template", help="the platform's own gradebook "
+                               "file to fill (Canvas: Grades > Export; Moodle: "
+                               "the assignment's grading worksheet); without it "
+                               "the file is for review, not for upload")
+    export_parser.add_argument("--missing-as-zero", action="store_true",
+                               help="write 0 for students without a submission "
+                                    "(default: leave their cell as it is)")
+    export_parser.add_argument("--allow-unscored", action="store_true",
+                               help="export although written answers are not "
+                                    "scored (they count 0)")
     return parser
 
 
@@ -176,22 +187,43 @@ def main(argv: list[str] | None = None) -> int:
             write_class_report(arguments.gradebook, arguments.out)
             print(f"wrote {arguments.out}")
         elif arguments.format == "generic":
-            if arguments.assignment or arguments.column:
-                raise ValueError("assignment, column: only with --format canvas "
-                                 "or moodle")
+            if arguments.assignment or arguments.column or arguments.template \
+                    or arguments.missing_as_zero or arguments.allow_unscored:
+                raise ValueError("assignment, column, template, missing-as-zero, "
+                                 "allow-unscored: only with --format canvas or "
+                                 "moodle")
             count = export_csv(arguments.gradebook, arguments.csv)
             print(f"wrote {count} row(s) to {arguments.csv}")
         else:
-            count = export_platform(arguments.gradebook, arguments.csv,
-                                    arguments.format, arguments.assignment,
-                                    arguments.column)
-            print(f"wrote {count} row(s) for {arguments.format} to {arguments.csv}")
+            _export(arguments)
     except (AssignmentError, LeakError, SandboxError, CollectError, ScoreError,
             FileNotFoundError, ValueError, OSError) as error:
         message = " ".join(str(error).split())
         print(f"course-grade: error: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _export(arguments: argparse.Namespace) -> None:
+    if arguments.template is None and (arguments.missing_as_zero
+                                       or arguments.allow_unscored):
+        raise ValueError("missing-as-zero, allow-unscored: only with --template")
+    result = export_platform(arguments.gradebook, arguments.csv, arguments.format,
+                             arguments.assignment, arguments.column,
+                             arguments.template, arguments.missing_as_zero,
+                             arguments.allow_unscored)
+    if not result.for_upload:
+        print(f"wrote {result.rows} row(s) for {arguments.format} to "
+              f"{arguments.csv}: FOR REVIEW, NOT FOR UPLOAD (its columns are not "
+              f"the platform's own; give --template with the file "
+              f"{arguments.format.capitalize()} exports to get one to upload)")
+        return
+    for note in result.notes:
+        print(f"note: {note}")
+    blank = (f"; {len(result.left_blank)} without a submission left as in the "
+             f"template" if result.left_blank else "")
+    print(f"filled {result.rows} row(s) of {result.column!r} in {arguments.csv}"
+          f"{blank}; every other cell as in {arguments.template}")
 
 
 def _collect(arguments: argparse.Namespace) -> None:
