@@ -111,13 +111,15 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
     totals = [total for total in totals if total.assignment in assignments]
     lacking = sorted({total.student for total in totals
                       if total.student not in collected
-                      and (template is None or total.status != "missing")})
+                      and total.status != "missing"})
     if lacking:
         shown = ", ".join(repr(name[:40]) for name in lacking[:5])
         raise ValueError(f"format: no {platform} id for {len(lacking)} student(s) "
                          f"({shown}); collect them with course-grade collect "
                          f"--gradebook from a {platform} download")
     if template is None:
+        # A student with no submission and no platform id has no row to write.
+        totals = [total for total in totals if total.student in collected]
         with open(csv_path, "w", newline="") as handle:
             writer = csv.writer(handle)
             if platform == "moodle":
