@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
                               help="memory limit of student code (default 2048)")
     grade_parser.add_argument("--regrade", action="store_true",
                               help="grade again submissions that are unchanged")
+    grade_parser.add_argument("--assignment", action="append", default=[],
+                              help="grade only this assignment (repeatable; "
+                                   "default: every assignment at least one "
+                                   "student submitted)")
     grade_parser.add_argument("--isolation", default="auto",
                               choices=["auto", "root", "userns", "none"],
                               help="sandbox mode (default: the strongest available)")
@@ -166,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             options = GradingOptions(
                 jobs=arguments.jobs, timeout=arguments.timeout,
                 regrade=arguments.regrade, isolation=arguments.isolation,
-                memory_mb=arguments.memory_mb)
+                memory_mb=arguments.memory_mb,
+                assignments=tuple(arguments.assignment))
             graded = grade(arguments.source_dir, arguments.submissions_dir,
                            arguments.gradebook, arguments.feedback, options)
             print(f"graded {len(graded)} submission(s); gradebook: "
