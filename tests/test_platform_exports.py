@@ -21,7 +21,10 @@ assignment's cells changed, so every other byte must come back as it was.
 from __future__ import annotations
 
 import csv
+import re
+import sqlite3
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -307,3 +310,86 @@ def test_cli_says_a_file_without_template_is_for_review(tmp_path, capsys):
     assert main(["export", "--gradebook", str(gradebook), "--csv",
                  str(tmp_path / "x.csv"), "--format", "canvas",
                  "--missing-as-zero"]) == 1
+
+
+# --- feedback --platform-zip --------------------------------------------------
+# The platforms' matchers, written from their source (not from the code under
+# test): Canvas app/models/assignment.rb infer_comment_context_from_filename;
+# Moodle mod/assign/feedback/file/importziplib.php is_valid_filename_for_import.
+
+
+def canvas_reads(entry: str) -> tuple[str | None, str | None]:
+    filename = entry.rsplit("/", 1)[-1]
+    split = filename.split("_")
+    numbers = [part for part in split if re.fullmatch(r"\d+", part)][:2]
+    user_id, attachment_id = [*numbers, None, None][:2]
+    if split[-1].startswith("link") or filename.startswith("._"):
+        attachment_id = None
+    return user_id, attachment_id
+
+
+def moodle_reads(entry: str) -> tuple[str, str, str, str] | None:
+    if entry.endswith("/") or entry.rsplit("/", 1)[-1].startswith((".", "~")):
+        return None
+    parts = entry.split("/")
+    while parts:
+        info = parts.pop(0).split("_", 4)  # PHP explode('_', $part, 5)
+        if len(info) < 4 or not info[1].isdigit():
+            continue
+        filename = "/".join([info[4] if len(info) == 5 else "", *parts])
+        return info[1], info[2], info[3], filename.lstrip("/")
+    return None
+
+
+CANVAS_DOWNLOAD = {"101": "garciajose_101_9001_initialization.ipynb",
+                   "102": "o_brienpat_LATE_102_9002_initialization.ipynb",
+                   "104": "cmdcalca0_104_9004_Initialization-1.ipynb"}
+
+
+def _feedback_zip(tmp_path: Path, platform: str, capsys) -> tuple[Path, str]:
+    gradebook = _gradebook(tmp_path / "gradebook.sqlite", platform)
+    if platform == "canvas":
+        with sqlite3.connect(gradebook) as connection:
+            for user_id, name in CANVAS_DOWNLOAD.items():
+                connection.execute("UPDATE collected SET original_name = ? WHERE "
+                                   "platform_id = ?", (name, user_id))
+    archive = tmp_path / "feedback.zip"
+    assert main(["feedback", "--gradebook", str(gradebook), "--out",
+                 str(tmp_path / "pages"), "--platform-zip", str(archive)]) == 0
+    return archive, capsys.readouterr().out
+
+
+def test_canvas_feedback_zip_names_match_canvas_reupload(tmp_path, capsys):
+    archive, out = _feedback_zip(tmp_path, "canvas", capsys)
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+        pages = {canvas_reads(name): opened.read(name) for name in names}
+    assert set(pages) == {("101", "9001"), ("102", "9002"), ("104", "9004")}
+    for (user_id, _), page in pages.items():
+        page_path = tmp_path / "pages" / f"student_{user_id}" / f"{ASSIGNMENT}.html"
+        assert page == page_path.read_bytes()
+    assert all(name.endswith("_initialization_feedback.html") for name in names)
+    assert "Re-upload submissions" in out and "wrote 3 page(s)" in out
+
+
+def test_moodle_feedback_zip_names_match_moodle_import(tmp_path, capsys):
+    archive, out = _feedback_zip(tmp_path, "moodle", capsys)
+    with zipfile.ZipFile(archive) as opened:
+        read = {moodle_reads(name): name for name in opened.namelist()}
+    assert set(read) == {
+        (moodle_id, "assignsubmission", "file", f"{ASSIGNMENT}_feedback.html")
+        for _, moodle_id, _, _, _, _, status, _ in STUDENTS if status != "missing"}
+    folders = {name.split("/")[0] for name in read.values()}
+    assert "José García_3001_assignsubmission_file" in folders
+    assert "Upload multiple feedback files in a zip" in out
+
+
+def test_canvas_name_without_its_ids_is_left_out_and_said(tmp_path, capsys):
+    CANVAS_DOWNLOAD["104"] = "anon_abcde_initialization.ipynb"
+    try:
+        archive, out = _feedback_zip(tmp_path, "canvas", capsys)
+    finally:
+        CANVAS_DOWNLOAD["104"] = "cmdcalca0_104_9004_Initialization-1.ipynb"
+    with zipfile.ZipFile(archive) as opened:
+        assert len(opened.namelist()) == 2
+    assert "not in the zip: student_104" in out and "SpeedGrader" in out

@@ -31,6 +31,7 @@ from course_utils.grading.platforms import (
     parse_deadline,
     write_report,
 )
+from course_utils.grading.platforms.feedback_zip import write_platform_zip
 from course_utils.grading.sandbox import SandboxError
 from course_utils.grading.written import ScoreError, import_scores, write_answers
 
@@ -112,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
                                  help="name each hidden check's call and "
                                       "arguments (needs --source)")
     feedback_parser.add_argument("--source", help="the source notebooks' folder")
+    feedback_parser.add_argument("--platform-zip", help="also write the pages into "
+                                 "this zip, named for the platform's bulk "
+                                 "feedback upload (Canvas: Re-upload "
+                                 "submissions; Moodle: Upload multiple feedback "
+                                 "files in a zip)")
+    feedback_parser.add_argument("--assignment", help="with --platform-zip: the "
+                                 "assignment, when several were collected")
 
     report_parser = commands.add_parser(
         "report", help="write the class report (HTML)")
@@ -186,8 +194,12 @@ def main(argv: list[str] | None = None) -> int:
             out = arguments.out or Path(arguments.gradebook).parent / "feedback"
             options = FeedbackOptions(arguments.site_url, arguments.show_hidden_calls,
                                       arguments.source)
+            if arguments.assignment and not arguments.platform_zip:
+                raise ValueError("assignment: only with --platform-zip")
             pages = write_feedback_pages(arguments.gradebook, out, options)
             print(f"wrote {len(pages)} feedback page(s) (HTML and Markdown) in {out}")
+            if arguments.platform_zip:
+                _platform_zip(arguments, out)
         elif arguments.command == "report":
             write_class_report(arguments.gradebook, arguments.out)
             print(f"wrote {arguments.out}")
@@ -207,6 +219,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"course-grade: error: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _platform_zip(arguments: argparse.Namespace, pages: Path) -> None:
+    result = write_platform_zip(arguments.gradebook, pages, arguments.platform_zip,
+                                arguments.assignment)
+    for line in result.skipped:
+        print(f"not in the zip: {line}")
+    upload = {"canvas": "Canvas: the assignment's page > Re-upload submissions",
+              "moodle": "Moodle: View all submissions > Grading action > Upload "
+                        "multiple feedback files in a zip"}[result.platform]
+    print(f"wrote {len(result.entries)} page(s) of {result.assignment} into "
+          f"{arguments.platform_zip} for {upload}")
 
 
 def _export(arguments: argparse.Namespace) -> None:
