@@ -202,6 +202,14 @@ def parse_number(text: str) -> float | None:
     decimal separator when no point is present, as Canvas's importer does
     (``gradebook_importer.rb``, ``decimal_comma_to_period``) and Moodle's
     ``unformat_float``.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    float or None
     """
     text = text.strip()
     if "," in text and "." not in text:
@@ -213,7 +221,21 @@ def parse_number(text: str) -> float | None:
 
 
 def same_points(text: str, max_points: float) -> bool:
-    """Whether a template's maximum is the assignment's, to the cent."""
+    """Whether a template's maximum is the assignment's, to the cent.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    text : str
+        The platform's cell (Canvas's ``Points Possible``, Moodle's
+        ``Maximum Grade``).
+    max_points : float
+
+    Returns
+    -------
+    bool
+    """
     value = parse_number(text)
     return value is not None and abs(value - max_points) < 0.005
 
