@@ -154,7 +154,9 @@ def test_canvas_export_fills_one_column_and_keeps_every_other_byte(tmp_path):
     expected = ruby_csv(_canvas_rows(EXPECTED))
     assert output == expected.encode("utf-8")
     assert result.for_upload and result.column == "Initialization (4711)"
-    assert sorted(result.left_blank) == []  # 103 never collected: no id known
+    # 103 was never collected, 105 never submitted, 106 is not assigned (N/A),
+    # 999 is Canvas's test student.
+    assert result.left_blank == ["103", "105", "106", "999"]
     assert result.rows == 3
 
 
@@ -307,6 +309,8 @@ def test_cli_says_a_file_without_template_is_for_review(tmp_path, capsys):
                  "--template", str(template)]) == 0
     out = capsys.readouterr().out
     assert "filled 3 row(s) of 'Initialization (4711)'" in out
+    assert "4 other student row(s) (no submission, or not assigned) left as in " \
+        "the template" in out
     assert main(["export", "--gradebook", str(gradebook), "--csv",
                  str(tmp_path / "x.csv"), "--format", "canvas",
                  "--missing-as-zero"]) == 1

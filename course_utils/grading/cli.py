@@ -249,8 +249,9 @@ def _export(arguments: argparse.Namespace) -> None:
         return
     for note in result.notes:
         print(f"note: {note}")
-    blank = (f"; {len(result.left_blank)} without a submission left as in the "
-             f"template" if result.left_blank else "")
+    blank = (f"; {len(result.left_blank)} other student row(s) (no submission, "
+             f"or not assigned) left as in the template" if result.left_blank
+             else "")
     print(f"filled {result.rows} row(s) of {result.column!r} in {arguments.csv}"
           f"{blank}; every other cell as in {arguments.template}")
 

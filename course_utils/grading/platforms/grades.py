@@ -45,8 +45,8 @@ class ExportResult:
     column : str
         The template's column that was filled (Canvas), or ``Grade``.
     left_blank : list of str
-        Platform ids of students without a submission whose cell was left as
-        the template has it.
+        Platform ids of the template's students whose cell was left as the
+        template has it (no submission, or not assigned to them).
     notes : list of str
         Anything else the instructor should know.
     """
@@ -150,14 +150,12 @@ def _fill_template(template: Path, csv_path: Path, platform: str, assignment: st
                          "it again")
     max_points = maxima.pop()
     marks: dict[str, Mark] = {}
-    left_blank = []
     for total in totals:
         if total.student not in collected:
             continue
         platform_id = collected[total.student][0]
         if total.status == "missing" and not missing_as_zero:
             marks[platform_id] = Mark(None, "")
-            left_blank.append(platform_id)
         elif total.status == "missing":
             marks[platform_id] = Mark("0", _comment(total))
         else:
@@ -175,8 +173,9 @@ def _fill_template(template: Path, csv_path: Path, platform: str, assignment: st
                          "the gradebook file again from the same course and "
                          "assignment as the submissions")
     csv_path.write_bytes(sheet.render())
-    return ExportResult(len(filled.written), for_upload=True, column=filled.column,
-                        left_blank=sorted(set(left_blank) & set(filled.ids)),
+    written = set(filled.written)
+    return ExportResult(len(written), for_upload=True, column=filled.column,
+                        left_blank=[id_ for id_ in filled.ids if id_ not in written],
                         notes=filled.notes)
 
 
