@@ -273,6 +273,18 @@ def test_moodle_worksheet_round_trips_with_grade_and_comments(tmp_path):
         f"Participant {key}": value for key, value in EXPECTED_MOODLE.items()}
 
 
+def test_moodle_names_a_grade_that_cannot_be_changed(tmp_path):
+    rows = _moodle_rows({})
+    rows[2][6] = "No"  # Participant 3002
+    result, output = _run(tmp_path, php_fputcsv(rows), "moodle")
+    assert [note for note in result.notes if "cannot be changed" in note] == [
+        "Participant 3002: the worksheet says the grade cannot be changed (locked "
+        "or overridden in the gradebook); Moodle will skip it"]
+    expected = _moodle_rows(MOODLE_MARKS)
+    expected[2][6] = "No"
+    assert output == php_fputcsv(expected).encode("utf-8")
+
+
 def test_moodle_missing_as_zero(tmp_path):
     template = php_fputcsv(_moodle_rows({}))
     _, output = _run(tmp_path, template, "moodle", missing_as_zero=True)

@@ -175,6 +175,8 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
     maximum = header.index("Maximum Grade")
     feedback = header.index("Feedback comments") if "Feedback comments" in header \
         else None
+    changeable = header.index("Grade can be changed") \
+        if "Grade can be changed" in header else None
     notes = [] if feedback is not None else [
         "the worksheet has no 'Feedback comments' column (enable the feedback "
         "type \"Feedback comments\" in the assignment's settings); grades only"]
@@ -196,6 +198,11 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
         points = mark.points if mark else ("0" if missing_as_zero else None)
         if points is None:
             continue
+        if changeable is not None and changeable < len(values) \
+                and values[changeable].strip() == "No":
+            notes.append(f"Participant {participant}: the worksheet says the grade "
+                         "cannot be changed (locked or overridden in the "
+                         "gradebook); Moodle will skip it")
         sheet.set(row, grade, points, quote_spaces=True)
         if feedback is not None and mark is not None and mark.comment:
             sheet.set(row, feedback, mark.comment, quote_spaces=True)
