@@ -6,10 +6,11 @@ Export; Moodle: the assignment's "Download grading worksheet"), and the
 export changes only the cells of one assignment, keeping every other byte as
 the platform wrote it: the header, Canvas's ``Points Possible`` row, other
 assignments, read-only columns, quoting, line ends, a byte-order mark. Which
-cells those are is decided by :mod:`canvas` and :mod:`moodle`; here is what
-both share: reading a CSV file while remembering where each cell lies, the
-marks to write, and the checks (no unscored written answer, the same maximum
-as the platform's assignment, every graded student found in the file).
+cells those are is decided by :mod:`canvas` and :mod:`moodle`, and
+:mod:`sheets` reads the file remembering where each cell lies; here is what
+both share: the marks to write and the checks (no unscored written answer,
+the same maximum as the platform's assignment, every graded student found in
+the file).
 
 Without a template the platform's columns are written from scratch, a file to
 review and not to upload: Canvas would create a new assignment for a column
