@@ -3,8 +3,10 @@
 import csv
 import re
 import shlex
+import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from course_utils.grading.cli import main as course_grade
@@ -24,6 +26,7 @@ from tests.platform_downloads import (
     moodle_worksheet_row,
     write_zip,
 )
+from tests.test_platform_exports import ruby_csv
 
 GUIDE = BOOK_DIR / "exercises" / "instructors.md"
 COURSE_GRADE = Path(sys.executable).with_name("course-grade")
@@ -119,17 +122,38 @@ def test_the_printed_week_works_and_writes_nothing_in_the_course(
         writer.writeheader()
         writer.writerows(rows)
     assert f"scored {len(rows)} answer(s)" in _run(commands[6], tmp_path, capsys)
-    for command in commands[7:]:
-        _run(command, tmp_path, capsys)
-    with open(grading / "grades.csv", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    # Other assignments of the course get columns of their own.
-    column = header.index("initialization")
-    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert [[*row[:5], row[column]] for row in rows] == [
-        ["lovelaceada", "101", "", "", "", "9"],
-        ["babbagebob", "102", "", "", "", "0"],
-        ["hoppercy", "103", "", "", "", "0.5"]]
+    # Canvas's gradebook export, as lib/gradebook_exporter.rb writes it: Dee
+    # (104) submitted nothing, Quiz 1 is another assignment.
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+              "Quiz 1 (4700)", "Initialization (4711)", "Current Score",
+              "Unposted Current Score", "Final Score", "Unposted Final Score"]
+    people = [("Lovelace, Ada", "101"), ("Babbage, Bob", "102"),
+              ("Hopper, Cy", "103"), ("Dee, Dee", "104")]
+
+    def canvas_export(grades: dict[str, str]) -> str:
+        rows = [header, ["    Points Possible", None, None, None, None, "10.00",
+                         "9.00", *["(read only)"] * 4]]
+        rows += [[name, user, None, f"u{user}", "Section 1", "7.00",
+                  grades.get(user), "70.00", "70.00", "35.00", "35.00"]
+                 for name, user in people]
+        return ruby_csv(rows)
+    (grading / "canvas-gradebook.csv").write_text(canvas_export({}),
+                                                  encoding="utf-8")
+    outputs = [_run(command, tmp_path, capsys) for command in commands[7:]]
+    assert "filled 3 row(s) of 'Initialization (4711)'" in outputs[-1]
+    # Only the assignment's cells differ: Ada 7 + 2, Bob 0 (late, no
+    # penalty), Cy 0 + 0.5; Dee, who submitted nothing, stays blank.
+    assert (grading / "grades.csv").read_bytes() == canvas_export(
+        {"101": "9", "102": "0", "103": "0.5"}).encode("utf-8")
+    with zipfile.ZipFile(grading / "feedback.zip") as archive:
+        assert sorted(archive.namelist()) == [
+            "babbagebob_LATE_102_9002_initialization_feedback.html",
+            "hoppercy_103_9003_initialization_feedback.html",
+            "lovelaceada_101_9001_initialization_feedback.html"]
+    # Variance was not handed out: grade made no rows for it.
+    with sqlite3.connect(grading / "gradebook.sqlite") as connection:
+        assert connection.execute("SELECT DISTINCT assignment FROM "
+                                  "submissions").fetchall() == [("initialization",)]
     page = (grading / "feedback" / "lovelaceada_101" / "initialization.html")
     assert "initialization: 9 / 9 points" in page.read_text()
     late = (grading / "feedback" / "babbagebob_102" / "initialization.md").read_text()

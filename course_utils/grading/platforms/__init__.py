@@ -6,7 +6,9 @@ notebooks) holds what that platform decides: how its download names files
 and folders, and the columns of the grade file it imports. :mod:`downloads`
 reads a download safely (bounded, no entry name used as a path) into the
 grader's ``SUBMISSIONS_DIR/<student>/<assignment>.ipynb`` layout, and
-:mod:`grades` writes the gradebook's totals in a platform's format.
+:mod:`grades` writes the gradebook's totals into the platform's own gradebook
+file (cell by cell, with :mod:`sheets`), and :mod:`feedback_zip` zips the
+feedback pages under the names the platform's bulk feedback upload matches.
 """
 
 from course_utils.grading.platforms.downloads import (

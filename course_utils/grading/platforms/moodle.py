@@ -8,10 +8,10 @@ Documented on the page "Instructor guide".
   worksheet's ``Status`` and ``Last modified (submission)`` for lateness
   (:func:`read_worksheet`); the zip's entry times are the moment of the
   download, not of any submission.
-- Writing: the assignment's offline grading worksheet ("Download grading
-  worksheet" / "Upload grading worksheet"): the columns ``Identifier``
-  (``Participant <id>``, the id in each folder name), ``Full name``,
-  ``Grade``, ``Maximum Grade`` and ``Feedback comments``.
+- Writing: the assignment's own offline grading worksheet ("Download grading
+  worksheet" / "Upload grading worksheet") with ``Grade`` and ``Feedback
+  comments`` filled and every other byte kept (:func:`fill_worksheet`);
+  without it, :func:`write_grades` writes similar columns, for review only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from course_utils.grading.boundary import clean_text
 from course_utils.grading.gradebook import spreadsheet_safe
 from course_utils.grading.platforms.entries import Candidate
+from course_utils.grading.platforms.sheets import Filled, Mark, Sheet, same_points
 
 # moodle/moodle, mod/assign/classes/downloader.php (4.1 and later),
 # get_student_prefix and load_submissionplugin_filelist:
@@ -182,9 +183,12 @@ def _moodle_time(text: str, line: int) -> datetime | None:
 
 def write_grades(writer, totals: list, collected: dict[str, tuple[str, str]],
                  number, comment) -> int:
-    """Write the worksheet rows (one per student); return how many.
+    """Write worksheet-like rows from scratch, for review (one per student).
 
-    Introduced in the chapter "Instructor guide".
+    Introduced in the chapter "Instructor guide". Not for upload: Moodle's
+    importer needs the columns of its own worksheet, ``Last modified
+    (grade)`` among them (``importgradeslib.php``, ``init``); fill the
+    downloaded worksheet instead (:func:`fill_worksheet`).
 
     Parameters
     ----------
@@ -209,3 +213,102 @@ def write_grades(writer, totals: list, collected: dict[str, tuple[str, str]],
                          number(total.points), number(total.max_points),
                          spreadsheet_safe(comment(total))])
     return len(totals)
+
+
+# The offline grading worksheet, as Moodle writes and reads it (moodle/moodle):
+# - written by mod/assign/gradingtable.php (assign_grading_table, downloading)
+#   through the csv dataformat (dataformat/csv: Spout's CSV writer, a UTF-8
+#   byte-order mark, PHP fputcsv quoting: a cell with a space, the delimiter,
+#   a quote, a backslash, a tab or a line end is quoted; rows end in \n).
+#   Columns: "Identifier" ("Participant " + the participant id, the id in the
+#   download's folder names; col_recordid), "Full name" and identity fields
+#   (absent under blind marking), "Status", "Grade" (format_float with the
+#   grade item's decimals), "Maximum Grade" (a scale's assignments have
+#   "Scale" instead), "Grade can be changed", "Last modified (submission)",
+#   online text, "Last modified (grade)", then one column per feedback
+#   editor field: "Feedback comments" for the comments plugin.
+# - read by mod/assign/feedback/offline/importgradeslib.php: init() finds the
+#   columns "Identifier", "Grade" and "Last modified (grade)" by their header
+#   and refuses the file without all three; next() strips "Participant "
+#   and matches the id; the feedback columns are matched by their header.
+#   mod/assign/feedback/offline/locallib.php (process_import_grades) skips a
+#   blank grade, one above the maximum, and one whose "Last modified (grade)"
+#   is older than the grade in Moodle (so that cell must stay as downloaded).
+IDENTIFIER = "Identifier"
+REQUIRED = (IDENTIFIER, "Grade", "Last modified (grade)")
+PARTICIPANT = re.compile(r"^\s*Participant\s*(?P<id>\d{1,20})\s*$")
+
+
+def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
+                   missing_as_zero: bool) -> Filled:
+    """Fill ``Grade`` and ``Feedback comments`` of Moodle's worksheet, nothing else.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    sheet : Sheet
+        The assignment's offline grading worksheet ("Download grading
+        worksheet"; needs the "Offline grading worksheet" feedback type).
+    marks : dict of str to Mark
+        By participant id.
+    max_points : float
+        Checked against every row's ``Maximum Grade``.
+    missing_as_zero : bool
+        Whether a participant with no submission at all gets 0.
+
+    Returns
+    -------
+    Filled
+    """
+    if not sheet.rows:
+        raise ValueError("template: the file is empty")
+    header = sheet.values(0)
+    lacking = [name for name in REQUIRED if name not in header]
+    if lacking:
+        raise ValueError(f"template: not a Moodle grading worksheet: no column "
+                         f"{', '.join(repr(name) for name in lacking)} (Moodle "
+                         "refuses a worksheet without Identifier, Grade and Last "
+                         "modified (grade); download it with Moodle in English: "
+                         "the assignment's \"Download grading worksheet\")")
+    if "Maximum Grade" not in header:
+        raise ValueError("template: the worksheet has no 'Maximum Grade' column: "
+                         "the Moodle assignment is graded on a scale; set its "
+                         f"grade type to Point, maximum {max_points:g}")
+    identifier, grade = header.index(IDENTIFIER), header.index("Grade")
+    maximum = header.index("Maximum Grade")
+    feedback = header.index("Feedback comments") if "Feedback comments" in header \
+        else None
+    changeable = header.index("Grade can be changed") \
+        if "Grade can be changed" in header else None
+    notes = [] if feedback is not None else [
+        "the worksheet has no 'Feedback comments' column (enable the feedback "
+        "type \"Feedback comments\" in the assignment's settings); grades only"]
+    ids, written = [], []
+    for row in range(1, len(sheet.rows)):
+        values = sheet.values(row)
+        match = PARTICIPANT.match(values[identifier]) if identifier < len(values) \
+            else None
+        if match is None:
+            continue
+        participant = match["id"]
+        ids.append(participant)
+        if maximum < len(values) and not same_points(values[maximum], max_points):
+            raise ValueError(f"template: Participant {participant} has Maximum Grade "
+                             f"{values[maximum]!r}, the assignment {max_points:g}; "
+                             f"set the Moodle assignment's maximum grade to "
+                             f"{max_points:g}")
+        mark = marks.get(participant)
+        points = mark.points if mark else ("0" if missing_as_zero else None)
+        if points is None:
+            continue
+        if changeable is not None and changeable < len(values) \
+                and values[changeable].strip() == "No":
+            notes.append(f"Participant {participant}: the worksheet says the grade "
+                         "cannot be changed (locked or overridden in the "
+                         "gradebook); Moodle will skip it")
+        sheet.set(row, grade, points, quote_spaces=True)
+        if feedback is not None and mark is not None and mark.comment:
+            sheet.set(row, feedback, mark.comment, quote_spaces=True)
+        written.append(participant)
+    return Filled("Grade", ids, written, notes)
