@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from course_utils.grading.gradebook import (
+    BLANK_ANSWER_COMMENT,
     FunctionGrade,
     Gradebook,
     SubmissionGrade,
@@ -91,7 +92,8 @@ def test_every_problem_is_listed_and_nothing_is_imported(gradebook, tmp_path):
     assert "row 4: unknown assignment or question 'hw', 'question_9'" in message
     assert "no row for '=evil()', hw, question_1" in message
     assert "\n" not in message
-    assert _scored(gradebook) == {"=evil()": None, "ada": None, "bob": None}
+    # Nothing imported: bob's blank answer keeps the 0 that grading gave it.
+    assert _scored(gradebook) == {"=evil()": None, "ada": None, "bob": 0.0}
 
 
 def test_a_changed_answer_loses_its_points_an_unchanged_one_keeps_them(gradebook,
@@ -116,3 +118,31 @@ def test_a_changed_answer_loses_its_points_an_unchanged_one_keeps_them(gradebook
     text = markdown.read_text()
     assert "### bob (not scored yet)" in text and "### ada (1 / 2 points)" in text
     assert "    =1+1 <b>bold</b>" in text  # an indented block: shown literally
+
+
+def test_a_blank_answer_is_scored_0_and_marked_for_the_instructor(gradebook,
+                                                                  tmp_path):
+    # Nothing to read is worth nothing: 0 of 2 until the instructor says
+    # otherwise, so `score` never waits on a row that only says 0.
+    assert _scored(gradebook)["bob"] == 0.0
+    review = tmp_path / "review.csv"
+    write_answers(gradebook, review)
+    bob = next(row for row in _rows(review) if row["student"] == "bob")
+    assert (bob["points"], bob["comment"]) == ("0", BLANK_ANSWER_COMMENT)
+    markdown = tmp_path / "review.md"
+    write_answers(gradebook, markdown)
+    assert "### bob (0 / 2 points)" in markdown.read_text()
+    # The instructor overrides it like any other score.
+    rows = _rows(review)
+    for row in rows:
+        row["points"] = "1" if row["student"] == "bob" else "2"
+    _write(review, rows)
+    assert import_scores(gradebook, review) == 3
+    assert _scored(gradebook)["bob"] == 1.0
+    # A resubmission that now answers loses the automatic score.
+    with Gradebook(gradebook) as book:
+        book.record(SubmissionGrade(
+            "bob", "hw", "graded", "", "sha-bob-2", "source",
+            (FunctionGrade("f", "passed", 3.0, 3.0),), "",
+            (WrittenAnswer("question_1", "Because the units stay equal."),)))
+    assert _scored(gradebook)["bob"] is None

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# The comment on a blank written answer, which grading scores 0 by itself.
+BLANK_ANSWER_COMMENT = ("No answer: scored 0 automatically; type other points in "
+                        "the review CSV to change it.")
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     student TEXT NOT NULL,
@@ -275,6 +279,11 @@ class Gradebook:
             answer, points, comment = old.get(written.question, (None, None, ""))
             if answer != written.answer:
                 points, comment = None, ""
+                if not written.answer.strip():
+                    # Nothing to read: 0 now, marked, for the instructor to
+                    # override in the review CSV, instead of a row that blocks
+                    # `score` until somebody types 0.
+                    points, comment = 0.0, BLANK_ANSWER_COMMENT
             self._connection.execute(
                 "INSERT INTO written_answers VALUES (?, ?, ?, ?, ?, ?)",
                 (*key, written.question, written.answer, points, comment))
