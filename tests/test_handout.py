@@ -199,3 +199,21 @@ def test_student_pages_state_the_points_the_grader_uses(assignment):
     page = STUDENTS_PAGE.read_text()
     link = re.search(rf"\]\({assignment}\.ipynb\) \((\d+) points\)", page)
     assert link and float(link[1]) == total
+
+
+def test_site_address_has_one_source():
+    """pages.SITE_URL is the site; _config.yml names the repository it is built from.
+
+    GitHub Pages serves https://github.com/OWNER/REPO at
+    https://OWNER.github.io/REPO, the address the install lines and the
+    feedback pages use.
+    """
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    owner, repository = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+)",
+                                     config["repository"]["url"]).groups()
+    assert f"https://{owner.lower()}.github.io/{repository}" == SITE_URL
+    page = STUDENTS_PAGE.read_text()
+    assert set(re.findall(r"https://[^\s\"]+\.whl", page)) \
+        == {f"{SITE_URL}/{wheel_name()}"}
