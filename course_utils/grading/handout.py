@@ -54,6 +54,8 @@ _ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # every entry's time: the same bytes every bu
 def student_requirements() -> list[str]:
     """The handout's ``Requires-Dist`` lines: the package's bounds, students' names.
 
+    Introduced in the chapter "Instructor guide".
+
     Returns
     -------
     list of str
@@ -70,6 +72,8 @@ def student_requirements() -> list[str]:
 def wheel_name() -> str:
     """The handout's file name, ``course_utils-<version>-py3-none-any.whl``.
 
+    Introduced in the chapter "Instructor guide".
+
     Returns
     -------
     str
@@ -79,6 +83,8 @@ def wheel_name() -> str:
 
 def build_wheel() -> bytes:
     """The handout wheel's bytes, the same for the same sources.
+
+    Introduced in the chapter "Instructor guide".
 
     Returns
     -------
@@ -127,6 +133,8 @@ def write_wheel(folder: str | Path) -> Path:
 
 def check_wheel(folder: str | Path) -> Path:
     """Check that ``folder`` holds the current handout wheel; return its path.
+
+    Introduced in the chapter "Instructor guide".
 
     Parameters
     ----------
