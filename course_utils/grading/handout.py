@@ -25,9 +25,10 @@ What it holds, and why:
   :func:`course_utils.interactive.scale_explorer` imports, is not needed by
   the exercises.
 
-The version bounds are the package's own (``pyproject.toml``); the wheel is
-written byte for byte the same from the same sources (fixed times and order),
-so the release folder's wheel and the website's are the same file.
+The version bounds are the package's own (``pyproject.toml``). The wheel is
+written byte for byte the same from the same sources (fixed times, order and
+permissions; the same zlib compresses them the same), so the release folder's
+wheel and the website's built on the same machine are the same file.
 """
 
 from __future__ import annotations
