@@ -144,12 +144,18 @@ def test_feedback_names_the_wrong_checks_without_expected_values(graded_class):
         assert "0.892" not in path.read_text()
 
 
-def test_handing_in_one_assignment_leaves_the_other_missing(tmp_path):
+def test_handing_in_one_assignment_grades_only_that_one(tmp_path):
+    """Issue 19: an assignment nobody submitted gets no rows unless named."""
     write(tmp_path / "submissions" / "ada", reference_sources(VARIANCE),
           assignment=VARIANCE)
-    gradebook = tmp_path / "gradebook.sqlite"
-    grade(SOURCE_DIR, tmp_path / "submissions", gradebook,
-          options=GradingOptions(timeout=TIMEOUT), log=lambda _: None)
-    with sqlite3.connect(gradebook) as connection:
-        rows = dict(connection.execute("SELECT assignment, status FROM submissions"))
-    assert rows == {VARIANCE: "graded", ASSIGNMENT: "missing"}
+    rows = {}
+    for run, names in (("default", ()), ("named", (ASSIGNMENT, VARIANCE))):
+        gradebook = tmp_path / f"{run}.sqlite"
+        grade(SOURCE_DIR, tmp_path / "submissions", gradebook,
+              options=GradingOptions(timeout=TIMEOUT, assignments=names),
+              log=lambda _: None)
+        with sqlite3.connect(gradebook) as connection:
+            rows[run] = dict(connection.execute(
+                "SELECT assignment, status FROM submissions"))
+    assert rows == {"default": {VARIANCE: "graded"},
+                    "named": {VARIANCE: "graded", ASSIGNMENT: "missing"}}

@@ -28,15 +28,26 @@ from tests.conftest import (
     GRADED_FUNCTIONS,
     REPO_ROOT,
     SOURCE_DIR,
-    build_zip,
     graded_cell,
     reference_sources,
     submission_bytes,
 )
+from tests.platform_downloads import (
+    DOWNLOADED_AT,
+    WORKSHEET_HEADER,
+    canvas_called,
+    canvas_upload,
+    moodle_entry,
+    moodle_prefix,
+    moodle_time,
+    moodle_worksheet_row,
+    write_zip,
+)
 
 ZEROS, RANDOM, HE = GRADED_FUNCTIONS
 POINTS = {ZEROS: 2, RANDOM: 2, HE: 3}
-ON_TIME, AFTER = (2026, 11, 20, 18, 0, 0), (2026, 11, 21, 9, 30, 0)
+# Moodle's worksheet times, in the course's zone (Europe/Berlin).
+ON_TIME, AFTER = (2026, 11, 20, 18, 0), (2026, 11, 21, 9, 30)
 DEADLINE = "2026-11-20T23:59"
 HOSTILE_ANSWER = ('</pre><script>document.title="pwned";alert(1)</script>'
                   '<img src="http://127.0.0.1:9/leak.png" onerror="alert(2)">')
@@ -104,91 +115,118 @@ def _students() -> list[dict]:
         surname, given = SURNAMES[number % 12], GIVEN[number // 12]
         students.append({"kind": kind, "late": late, "resubmitted": resubmitted,
                          "id": str(1000 + number), "surname": surname,
-                         "given": given})
+                         "given": given, "scratch": number in (1, 15)})
     return students
 
 
 def _special(mode: int, name: str, data: bytes = b"x") -> tuple:
-    info = zipfile.ZipInfo(name, ON_TIME)
+    info = zipfile.ZipInfo(name, DOWNLOADED_AT)
     info.external_attr = mode << 16
     return info, data
 
 
+# Canvas knows no folder names: the expected folder is the file name's
+# sortable name (content_zipper.rb keeps only word characters) and user id.
 def _canvas_zip(path: Path, work: Path, students: list[dict]) -> dict:
+    """Named as content_zipper.rb names them; lateness only from Canvas's LATE."""
     entries, expected = [], {}
     for student in students:
-        name = HOSTILE_NAMES.get(student["kind"],
-                                 f"{student['surname']}{student['given']}")
-        folder = {"hostile": "img-src-x-onerror-alert-3",
-                  "formula": "hyperlink-http-evil"}.get(student["kind"], name)
-        key = f"{folder}_{student['id']}"
-        late_mark = "_LATE" if student["late"] and student["kind"] == "correct" else ""
-        moment = AFTER if student["late"] else ON_TIME
+        sortable = HOSTILE_NAMES.get(student["kind"],
+                                     f"{student['surname'].title()}, "
+                                     f"{student['given'].title()}")
+        called = canvas_called(sortable, student["id"], late=student["late"])
+        name = called.rsplit("_", 2 if student["late"] else 1)[0]
+        number = int(student["id"])
         data = _notebook(student["kind"], work)
         if student["resubmitted"]:
-            entries.append((f"{name}_{student['id']}_5{student['id']}_"
-                            "initialization.ipynb", _notebook("blank", work),
-                            (2026, 11, 19, 8, 0, 0)))
-        suffix = "-1" if student["resubmitted"] else ""
-        entries.append((f"{name}{late_mark}_{student['id']}_6{student['id']}_"
-                        f"initialization{suffix}.ipynb", data, moment))
-        expected[key] = student | {"display": name}
+            # Two files of the same name in one submission: Canvas renamed the
+            # later one "-1" and gave it the larger file id.
+            entries.append((canvas_upload(called, 50000 + number,
+                                          "initialization.ipynb"),
+                            _notebook("blank", work)))
+            entries.append((canvas_upload(called, 60000 + number,
+                                          "initialization-1.ipynb"), data))
+        else:
+            entries.append((canvas_upload(called, 60000 + number,
+                                          "initialization.ipynb"), data))
+        if student["scratch"]:
+            entries.append((canvas_upload(called, 70000 + number, "scratch.ipynb"),
+                            _notebook("blank", work)))
+        expected[f"{normalise(name)}_{student['id']}"] = student | {"display": name}
     entries += [
-        ("../../escaped_1_2_initialization.ipynb", b"{}", ON_TIME),
-        ("/etc/absolute_3_4_initialization.ipynb", b"{}", ON_TIME),
+        ("../../escaped_1_2_initialization.ipynb", b"{}"),
+        ("/etc/absolute_3_4_initialization.ipynb", b"{}"),
         _special(stat.S_IFLNK | 0o777, "linky_5_6_initialization.ipynb",
                  b"/etc/shadow"),
         _special(stat.S_IFCHR | 0o644, "device_7_8_initialization.ipynb"),
-        ("bomb_9_10_initialization.ipynb", b" " * (8 * 2**20), ON_TIME),
-        ("essay_11_12_notes.pdf", b"%PDF", ON_TIME),
-        ("notes.txt", b"hello", ON_TIME),
-        ("random.ipynb", b"{}", ON_TIME)]
-    build_zip(path, entries)
+        ("bomb_9_10_initialization.ipynb", b" " * (8 * 2**20)),
+        (canvas_upload("essay_11", 12, "notes.pdf"), b"%PDF"),
+        ("notes.txt", b"hello"),
+        ("random.ipynb", b"{}")]
+    write_zip(path, entries)
     skipped = {"path outside the target folder (zip slip)": 2, "symbolic link": 1,
                "not a regular file (device, pipe or socket)": 1,
                "compressed more than 100 times (a zip bomb?)": 1,
-               "not a notebook (.ipynb)": 2,
-               "not named like a Canvas submission (name_userid_fileid_file)": 1,
-               "older": 2}
-    return {"students": expected, "skipped": skipped}
+               "no notebook from this student: not a notebook (.ipynb)": 1,
+               "not named like a canvas submission": 2}
+    return {"students": expected, "skipped": skipped, "options": []}
 
 
 def _moodle_zip(path: Path, work: Path, students: list[dict]) -> dict:
-    entries, expected = [], {}
+    """Moodle 4.1+ "download in folders", and its grading worksheet."""
+    entries, expected, worksheet = [], {}, [WORKSHEET_HEADER]
     for student in students:
         full = HOSTILE_NAMES.get(student["kind"],
                                  f"{student['given'].title()} "
                                  f"{student['surname'].title()}")
         if student["kind"] == "correct" and student["id"] == "1000":
             full = "José Müller"
-        folder = f"{full}_{student['id']}_assignsubmission_file_"
-        key_name = {"hostile": "img-src-x-onerror-alert-3",
-                    "formula": "hyperlink-http-evil"}.get(
-            student["kind"], "jose-muller" if full == "José Müller"
-            else f"{student['given']}-{student['surname']}")
-        moment = AFTER if student["late"] else ON_TIME
+        prefix = moodle_prefix(full, student["id"])
+        display = prefix.rsplit("_", 1)[0]
         if student["resubmitted"]:
-            entries.append((f"{folder}/initialization.ipynb", _notebook("blank", work),
-                            (2026, 11, 19, 8, 0, 0)))
-            entries.append((f"{folder}/initialization (1).ipynb",
-                            _notebook(student["kind"], work), moment))
+            entries.append((moodle_entry(prefix, "initialization.ipynb"),
+                            _notebook("blank", work)))
+            entries.append((moodle_entry(prefix, "initialization (1).ipynb"),
+                            _notebook(student["kind"], work)))
         else:
-            entries.append((f"{folder}/initialization.ipynb",
-                            _notebook(student["kind"], work), moment))
-        expected[f"{key_name}_{student['id']}"] = student | {"display": full}
+            entries.append((moodle_entry(prefix, "initialization.ipynb"),
+                            _notebook(student["kind"], work)))
+        if student["scratch"]:
+            entries.append((moodle_entry(prefix, "scratch.ipynb"),
+                            _notebook("blank", work)))
+        when = moodle_time(*(AFTER if student["late"] else ON_TIME))
+        worksheet.append(moodle_worksheet_row(student["id"], full, when,
+                                              "9 hours 31 mins" if student["late"]
+                                              else ""))
+        expected[f"{normalise(display)}_{student['id']}"] = student | {
+            "display": display}
     entries += [
-        ("Eve Evil_999_assignsubmission_file_/../../../etc/x.ipynb", b"{}", ON_TIME),
-        ("Otto Online_998_assignsubmission_onlinetext_/initialization.ipynb", b"{}",
-         ON_TIME),
+        ("Eve Evil_999_assignsubmission_file/../../../etc/x.ipynb", b"{}"),
+        (moodle_entry(moodle_prefix("Otto Online", 998), "onlinetext.html",
+                      plugin="onlinetext"), b"<p>typed</p>"),
         _special(stat.S_IFLNK | 0o777,
-                 "Lin Link_997_assignsubmission_file_/initialization.ipynb",
+                 "Lin Link_997_assignsubmission_file/initialization.ipynb",
                  b"/proc/self/environ"),
-        ("loose.ipynb", b"{}", ON_TIME)]
-    build_zip(path, entries)
+        ("loose.ipynb", b"{}")]
+    write_zip(path, entries)
+    sheet = path.parent / "worksheet.csv"
+    with open(sheet, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(worksheet)
     skipped = {"path outside the target folder (zip slip)": 1,
-               "a Moodle onlinetext submission, not a file": 1, "symbolic link": 1,
-               "not in a Moodle submission folder": 1, "older": 2}
-    return {"students": expected, "skipped": skipped}
+               "no notebook from this student: a Moodle online text, not a "
+               "notebook": 1, "symbolic link": 1,
+               "not named like a moodle submission": 1}
+    return {"students": expected, "skipped": skipped,
+            "options": ["--worksheet", sheet, "--timezone", "Europe/Berlin",
+                        "--late-after", DEADLINE, "--late-penalty", "10"]}
+
+
+def normalise(name: str) -> str:
+    """The folder name the guide promises: accents dropped, others made "-"."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.decode().lower()).strip("-")
 
 
 def _cli(*arguments: object) -> tuple[int, str, str]:
@@ -218,10 +256,9 @@ def week(request, tmp_path_factory, monkeypatch_module):
     build = _canvas_zip if platform == "canvas" else _moodle_zip
     built = build(archive, root / "work", students)
     gradebook, submissions = root / "gradebook.sqlite", root / "submissions"
-    penalty = ["--late-penalty", "10"] if platform == "moodle" else []
     collect_out = _ok("collect", archive, submissions, "--assignment", ASSIGNMENT,
-                      "--gradebook", gradebook, "--late-after", DEADLINE,
-                      "--report", root / "collected.csv", *penalty)
+                      "--gradebook", gradebook, "--report", root / "collected.csv",
+                      *built["options"])
     _ok("release", source, root / "release")
     _ok("release", source, root / "release", "--check")
     _ok("grade", source, submissions, "--gradebook", gradebook, "--jobs", "2",
@@ -231,7 +268,7 @@ def week(request, tmp_path_factory, monkeypatch_module):
     return {"root": root, "gradebook": gradebook, "submissions": submissions,
             "students": built["students"], "skipped": built["skipped"],
             "collect_out": collect_out, "platform": platform,
-            "penalty": 10.0 if penalty else 0.0, "source": source}
+            "penalty": 10.0 if platform == "moodle" else 0.0, "source": source}
 
 
 @pytest.fixture(scope="module")
@@ -275,12 +312,20 @@ def test_collect_reports_every_entry(week):
     collected = [row for row in report if row["status"] == "collected"]
     assert sorted(row["student"] for row in collected) == sorted(students)
     late = sum(1 for student in students.values() if student["late"])
+    not_graded = sum(student["resubmitted"] + student["scratch"]
+                     for student in students.values())
     assert (f"{week['platform']}: collected {len(students)}, of which {late} late; "
-            f"skipped {sum(week['skipped'].values())}") in week["collect_out"]
-    reasons = Counter("older" if row["reason"].startswith("an older submission")
-                      else row["reason"] for row in report
-                      if row["status"] == "skipped")
+            f"skipped {sum(week['skipped'].values())}; other files not graded "
+            f"{not_graded}") in week["collect_out"]
+    reasons = Counter(row["reason"].split(" (")[0]
+                      if row["reason"].startswith("not named like") else row["reason"]
+                      for row in report if row["status"] == "skipped")
     assert reasons == week["skipped"]
+    # The scratch notebooks and the first of two same-named files: not graded.
+    assert Counter(row["reason"].split(";")[0] for row in report
+                   if row["status"] == "not graded") == {
+        "another notebook": 2,
+        "an older candidate": 2}
     # Only normalised folders were written, each with one notebook.
     folders = sorted(path.name for path in week["submissions"].iterdir())
     assert folders == sorted(students)
@@ -290,10 +335,10 @@ def test_collect_reports_every_entry(week):
     assert not (week["root"] / "escaped_1_2_initialization.ipynb").exists()
     # A formula in a name is neutralised in the report.
     originals = [row["original"] for row in report]
-    if week["platform"] == "canvas":
+    if week["platform"] == "moodle":
         number = 1000 + len(PLAN) - 1
-        assert (f"'=HYPERLINK(\"http:evil\")_{number}_6{number}_initialization.ipynb"
-                in originals)
+        assert (f"'=HYPERLINK(httpevil)_{number}_assignsubmission_file/"
+                f"initialization.ipynb" in originals)
     with sqlite3.connect(week["gradebook"]) as connection:
         rows = connection.execute(
             "SELECT student, platform, platform_id, display_name, late, "
@@ -304,7 +349,10 @@ def test_collect_reports_every_entry(week):
         assert (platform, platform_id, display) == (week["platform"], plan["id"],
                                                     plan["display"])
         assert bool(is_late) == plan["late"]
-        assert seconds == (9 * 3600 + 31 * 60 if plan["late"] else None)
+        # Moodle: 9:30 the next morning, after 23:59 (the worksheet's times);
+        # Canvas says late, not by how much.
+        assert seconds == (9 * 3600 + 31 * 60 if plan["late"]
+                           and platform == "moodle" else None)
         assert penalty == (week["penalty"] if plan["late"] else 0)
 
 

@@ -3,18 +3,30 @@
 import csv
 import re
 import shlex
+import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from course_utils.grading.cli import main as course_grade
 from tests.conftest import (
     BOOK_DIR,
     REPO_ROOT,
-    build_zip,
     reference_sources,
     submission_bytes,
 )
+from tests.platform_downloads import (
+    WORKSHEET_HEADER,
+    canvas_called,
+    canvas_upload,
+    moodle_entry,
+    moodle_prefix,
+    moodle_time,
+    moodle_worksheet_row,
+    write_zip,
+)
+from tests.test_platform_exports import ruby_csv
 
 GUIDE = BOOK_DIR / "exercises" / "instructors.md"
 COURSE_GRADE = Path(sys.executable).with_name("course-grade")
@@ -72,19 +84,25 @@ def test_the_printed_week_works_and_writes_nothing_in_the_course(
     monkeypatch.chdir(REPO_ROOT)
     grading = tmp_path / "grading"
     assert (grading / "release" / "initialization.ipynb").is_file()
-    # The Canvas download: Ada finished on time, Bob handed in the untouched
-    # release late (Canvas marks it), Cy's file came after the deadline.
-    on_time, after = (2026, 11, 20, 18, 0, 0), (2026, 11, 21, 9, 30, 0)
-    build_zip(grading / "submissions.zip", [
-        ("lovelaceada_101_9001_initialization.ipynb",
+    # The Canvas download (named as content_zipper.rb names it, every entry
+    # at the moment of the download): Ada finished on time, Bob handed in the
+    # untouched release late (Canvas marks it), Cy also uploaded a scratch
+    # notebook.
+    write_zip(grading / "submissions.zip", [
+        (canvas_upload(canvas_called("Lovelace, Ada", 101), 9001,
+                       "initialization.ipynb"),
          submission_bytes(tmp_path / "work", reference_sources(),
-                          "All outputs are sigmoid(0) = 0.5."), on_time),
-        ("babbagebob_LATE_102_9002_initialization.ipynb",
-         submission_bytes(tmp_path / "work"), after),
-        ("hoppercy_103_9003_initialization.ipynb",
-         submission_bytes(tmp_path / "work", answer="I do not know."), after)])
+                          "All outputs are sigmoid(0) = 0.5.")),
+        (canvas_upload(canvas_called("Babbage, Bob", 102, late=True), 9002,
+                       "initialization.ipynb"), submission_bytes(tmp_path / "work")),
+        (canvas_upload(canvas_called("Hopper, Cy", 103), 9003,
+                       "initialization.ipynb"),
+         submission_bytes(tmp_path / "work", answer="I do not know.")),
+        (canvas_upload(canvas_called("Hopper, Cy", 103), 9004, "scratch.ipynb"),
+         submission_bytes(tmp_path / "work"))])
     collected = _run(commands[1], tmp_path, capsys)
-    assert "canvas: collected 3, of which 2 late; skipped 0" in collected
+    assert "canvas: collected 3, of which 1 late; skipped 0; other files not " \
+           "graded 1" in collected
     for command in commands[2:6]:
         _run(command, tmp_path, capsys)
     # The instructor types the points into review.csv.
@@ -104,17 +122,38 @@ def test_the_printed_week_works_and_writes_nothing_in_the_course(
         writer.writeheader()
         writer.writerows(rows)
     assert f"scored {len(rows)} answer(s)" in _run(commands[6], tmp_path, capsys)
-    for command in commands[7:]:
-        _run(command, tmp_path, capsys)
-    with open(grading / "grades.csv", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    # Other assignments of the course get columns of their own.
-    column = header.index("initialization")
-    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert [[*row[:5], row[column]] for row in rows] == [
-        ["lovelaceada", "101", "", "", "", "9"],
-        ["babbagebob", "102", "", "", "", "0"],
-        ["hoppercy", "103", "", "", "", "0.5"]]
+    # Canvas's gradebook export, as lib/gradebook_exporter.rb writes it: Dee
+    # (104) submitted nothing, Quiz 1 is another assignment.
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+              "Quiz 1 (4700)", "Initialization (4711)", "Current Score",
+              "Unposted Current Score", "Final Score", "Unposted Final Score"]
+    people = [("Lovelace, Ada", "101"), ("Babbage, Bob", "102"),
+              ("Hopper, Cy", "103"), ("Dee, Dee", "104")]
+
+    def canvas_export(grades: dict[str, str]) -> str:
+        rows = [header, ["    Points Possible", None, None, None, None, "10.00",
+                         "9.00", *["(read only)"] * 4]]
+        rows += [[name, user, None, f"u{user}", "Section 1", "7.00",
+                  grades.get(user), "70.00", "70.00", "35.00", "35.00"]
+                 for name, user in people]
+        return ruby_csv(rows)
+    (grading / "canvas-gradebook.csv").write_text(canvas_export({}),
+                                                  encoding="utf-8")
+    outputs = [_run(command, tmp_path, capsys) for command in commands[7:]]
+    assert "filled 3 row(s) of 'Initialization (4711)'" in outputs[-1]
+    # Only the assignment's cells differ: Ada 7 + 2, Bob 0 (late, no
+    # penalty), Cy 0 + 0.5; Dee, who submitted nothing, stays blank.
+    assert (grading / "grades.csv").read_bytes() == canvas_export(
+        {"101": "9", "102": "0", "103": "0.5"}).encode("utf-8")
+    with zipfile.ZipFile(grading / "feedback.zip") as archive:
+        assert sorted(archive.namelist()) == [
+            "babbagebob_LATE_102_9002_initialization_feedback.html",
+            "hoppercy_103_9003_initialization_feedback.html",
+            "lovelaceada_101_9001_initialization_feedback.html"]
+    # Variance was not handed out: grade made no rows for it.
+    with sqlite3.connect(grading / "gradebook.sqlite") as connection:
+        assert connection.execute("SELECT DISTINCT assignment FROM "
+                                  "submissions").fetchall() == [("initialization",)]
     page = (grading / "feedback" / "lovelaceada_101" / "initialization.html")
     assert "initialization: 9 / 9 points" in page.read_text()
     late = (grading / "feedback" / "babbagebob_102" / "initialization.md").read_text()
@@ -122,3 +161,31 @@ def test_the_printed_week_works_and_writes_nothing_in_the_course(
     assert (grading / "review.md").is_file()
     assert "<img" in (grading / "report.html").read_text()
     assert _git_status() == status_before, "the week wrote into the repository"
+
+
+def test_the_guides_moodle_collect_works_as_printed(tmp_path, capsys, monkeypatch):
+    blocks = re.findall(r"```bash\n(.*?)```", GUIDE.read_text(), re.DOTALL)
+    command = next(block for block in blocks
+                   if block.startswith("course-grade collect")).strip()
+    monkeypatch.chdir(REPO_ROOT)
+    grading = tmp_path / "grading"
+    grading.mkdir()
+    notebook = submission_bytes(tmp_path / "work")
+    # Moodle 4.1+: Ada on time, Bo 9 h 31 min late, Cy late but Ada's
+    # extension is hers alone; times as the worksheet writes them (Berlin).
+    people = [("Ada Lovelace", 11, (2026, 11, 23, 10, 0)),
+              ("Bo Babbage", 12, (2026, 11, 21, 9, 30)),
+              ("Cy Hopper", 13, (2026, 11, 20, 23, 0))]
+    write_zip(grading / "submissions.zip", [
+        (moodle_entry(moodle_prefix(name, number), "initialization.ipynb"), notebook)
+        for name, number, _ in people])
+    with open(grading / "worksheet.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(WORKSHEET_HEADER)
+        writer.writerows(moodle_worksheet_row(number, name, moodle_time(*when))
+                         for name, number, when in people)
+    out = _run(command, tmp_path, capsys)
+    assert "deadline: 2026-11-20 23:59 CET (2026-11-20 22:59 UTC)" in out
+    assert "moodle: collected 3, of which 1 late; skipped 0" in out
+    assert "-> bo-babbage_12 (named like the assignment (initialization.ipynb); " \
+           "late by 9.5 h)" in out

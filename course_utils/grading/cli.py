@@ -26,12 +26,17 @@ from course_utils.grading.pages import (
 )
 from course_utils.grading.platforms import (
     FORMATS,
+    LAYOUTS,
     CollectError,
     collect,
+    describe_moment,
     export_platform,
     parse_deadline,
+    parse_extensions,
+    time_zone,
     write_report,
 )
+from course_utils.grading.platforms.feedback_zip import write_platform_zip
 from course_utils.grading.sandbox import SandboxError
 from course_utils.grading.written import ScoreError, import_scores, write_answers
 
@@ -61,8 +66,26 @@ def _parser() -> argparse.ArgumentParser:
     collect_parser.add_argument("--assignment", required=True)
     collect_parser.add_argument("--gradebook", help="records names, platform ids "
                                 "and lateness (needed by export --format)")
-    collect_parser.add_argument("--late-after", help="the deadline, ISO 8601 "
-                                "(UTC unless a zone is given)")
+    collect_parser.add_argument("--late-after", help="the deadline, ISO 8601, "
+                                "in --timezone unless a zone is given (Moodle "
+                                "with --worksheet, or a plain folder; Canvas "
+                                "marks lateness itself)")
+    collect_parser.add_argument("--timezone", help="the course's time zone, e.g. "
+                                "Europe/Berlin, for --late-after, --extension "
+                                "and the worksheet's dates (default: this "
+                                "machine's)")
+    collect_parser.add_argument("--worksheet", help="Moodle: the assignment's "
+                                "grading worksheet (CSV), for each submission's "
+                                "time and Moodle's own lateness")
+    collect_parser.add_argument("--extension", action="append", default=[],
+                                metavar="NAME_OR_ID=DATETIME",
+                                help="a student's own deadline (repeatable), or "
+                                     "a CSV file of student,datetime lines")
+    collect_parser.add_argument("--duplicate-ids", choices=["error", "newest"],
+                                default="error",
+                                help="one platform id under two names: refuse "
+                                     "(default) or keep the newer by the "
+                                     "platform's own order")
     collect_parser.add_argument("--late-penalty", type=float, default=0.0,
                                 help="percent of the points taken off a late "
                                      "submission (default 0: lateness is only "
@@ -85,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
                               help="memory limit of student code (default 2048)")
     grade_parser.add_argument("--regrade", action="store_true",
                               help="grade again submissions that are unchanged")
+    grade_parser.add_argument("--assignment", action="append", default=[],
+                              help="grade only this assignment (repeatable; "
+                                   "default: every assignment at least one "
+                                   "student submitted)")
     grade_parser.add_argument("--isolation", default="auto",
                               choices=["auto", "root", "userns", "none"],
                               help="sandbox mode (default: the strongest available)")
@@ -110,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
                                  help="name each hidden check's call and "
                                       "arguments (needs --source)")
     feedback_parser.add_argument("--source", help="the source notebooks' folder")
+    feedback_parser.add_argument("--platform-zip", help="also write the pages into "
+                                 "this zip, named for the platform's bulk "
+                                 "feedback upload (Canvas: Re-upload "
+                                 "submissions; Moodle: Upload multiple feedback "
+                                 "files in a zip)")
+    feedback_parser.add_argument("--assignment", help="with --platform-zip: the "
+                                 "assignment, when several were collected")
 
     report_parser = commands.add_parser(
         "report", help="write the class report (HTML)")
@@ -123,7 +157,18 @@ def _parser() -> argparse.ArgumentParser:
                                help="generic (default), canvas or moodle")
     export_parser.add_argument("--assignment", help="only this assignment")
     export_parser.add_argument("--column", help="canvas: the grade column's "
-                               "header, as in Canvas, e.g. 'Initialization (4711)'")
+                               "header or title, as in Canvas, e.g. "
+                               "'Initialization (4711)'")
+    export_parser.add_argument("--template", help="the platform's own gradebook "
+                               "file to fill (Canvas: Grades > Export; Moodle: "
+                               "the assignment's grading worksheet); without it "
+                               "the file is for review, not for upload")
+    export_parser.add_argument("--missing-as-zero", action="store_true",
+                               help="write 0 for students without a submission "
+                                    "(default: leave their cell as it is)")
+    export_parser.add_argument("--allow-unscored", action="store_true",
+                               help="export although written answers are not "
+                                    "scored (they count 0)")
     return parser
 
 
@@ -160,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             options = GradingOptions(
                 jobs=arguments.jobs, timeout=arguments.timeout,
                 regrade=arguments.regrade, isolation=arguments.isolation,
-                memory_mb=arguments.memory_mb)
+                memory_mb=arguments.memory_mb,
+                assignments=tuple(arguments.assignment))
             graded = grade(arguments.source_dir, arguments.submissions_dir,
                            arguments.gradebook, arguments.feedback, options)
             print(f"graded {len(graded)} submission(s); gradebook: "
@@ -175,22 +221,25 @@ def main(argv: list[str] | None = None) -> int:
             out = arguments.out or Path(arguments.gradebook).parent / "feedback"
             options = FeedbackOptions(arguments.site_url, arguments.show_hidden_calls,
                                       arguments.source)
+            if arguments.assignment and not arguments.platform_zip:
+                raise ValueError("assignment: only with --platform-zip")
             pages = write_feedback_pages(arguments.gradebook, out, options)
             print(f"wrote {len(pages)} feedback page(s) (HTML and Markdown) in {out}")
+            if arguments.platform_zip:
+                _platform_zip(arguments, out)
         elif arguments.command == "report":
             write_class_report(arguments.gradebook, arguments.out)
             print(f"wrote {arguments.out}")
         elif arguments.format == "generic":
-            if arguments.assignment or arguments.column:
-                raise ValueError("assignment, column: only with --format canvas "
-                                 "or moodle")
+            if arguments.assignment or arguments.column or arguments.template \
+                    or arguments.missing_as_zero or arguments.allow_unscored:
+                raise ValueError("assignment, column, template, missing-as-zero, "
+                                 "allow-unscored: only with --format canvas or "
+                                 "moodle")
             count = export_csv(arguments.gradebook, arguments.csv)
             print(f"wrote {count} row(s) to {arguments.csv}")
         else:
-            count = export_platform(arguments.gradebook, arguments.csv,
-                                    arguments.format, arguments.assignment,
-                                    arguments.column)
-            print(f"wrote {count} row(s) for {arguments.format} to {arguments.csv}")
+            _export(arguments)
     except (AssignmentError, LeakError, SandboxError, CollectError, ScoreError,
             FileNotFoundError, ValueError, OSError) as error:
         message = " ".join(str(error).split())
@@ -199,20 +248,72 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _platform_zip(arguments: argparse.Namespace, pages: Path) -> None:
+    result = write_platform_zip(arguments.gradebook, pages, arguments.platform_zip,
+                                arguments.assignment)
+    for line in result.skipped:
+        print(f"not in the zip: {line}")
+    upload = {"canvas": "Canvas: the assignment's page > Re-upload submissions",
+              "moodle": "Moodle: View all submissions > Grading action > Upload "
+                        "multiple feedback files in a zip"}[result.platform]
+    print(f"wrote {len(result.entries)} page(s) of {result.assignment} into "
+          f"{arguments.platform_zip} for {upload}")
+
+
+def _export(arguments: argparse.Namespace) -> None:
+    if arguments.template is None and (arguments.missing_as_zero
+                                       or arguments.allow_unscored):
+        raise ValueError("missing-as-zero, allow-unscored: only with --template")
+    result = export_platform(arguments.gradebook, arguments.csv, arguments.format,
+                             arguments.assignment, arguments.column,
+                             arguments.template, arguments.missing_as_zero,
+                             arguments.allow_unscored)
+    if not result.for_upload:
+        print(f"wrote {result.rows} row(s) for {arguments.format} to "
+              f"{arguments.csv}: FOR REVIEW, NOT FOR UPLOAD (its columns are not "
+              f"the platform's own; give --template with the file "
+              f"{arguments.format.capitalize()} exports to get one to upload)")
+        return
+    for note in result.notes:
+        print(f"note: {note}")
+    blank = (f"; {len(result.left_blank)} other student row(s) (no submission, "
+             f"or not assigned) left as in the template" if result.left_blank
+             else "")
+    print(f"filled {result.rows} row(s) of {result.column!r} in {arguments.csv}"
+          f"{blank}; every other cell as in {arguments.template}")
+
+
 def _collect(arguments: argparse.Namespace) -> None:
-    deadline = parse_deadline(arguments.late_after) if arguments.late_after else None
+    zone = time_zone(arguments.timezone)
+    deadline = parse_deadline(arguments.late_after, zone) \
+        if arguments.late_after else None
+    extensions = parse_extensions(arguments.extension, zone)
     report = collect(arguments.source, arguments.submissions_dir,
                      arguments.assignment, arguments.gradebook, deadline,
-                     arguments.late_penalty)
+                     arguments.late_penalty, worksheet=arguments.worksheet,
+                     timezone=arguments.timezone, extensions=extensions,
+                     duplicate_ids=arguments.duplicate_ids)
+    print(f"layout: {LAYOUTS[report.layout]}")
+    for note in report.notes:
+        print(note)
+    if deadline is not None:
+        print(f"deadline: {describe_moment(deadline, zone)}")
+    for who, moment in sorted(extensions.items()):
+        print(f"extension: {who}: {describe_moment(moment, zone)}")
     for entry in report.entries:
         where = f" -> {entry.student}" if entry.student else ""
         reason = f" ({entry.reason})" if entry.reason else ""
         print(f"{entry.status}: {entry.original}{where}{reason}")
+    for identity in report.identities:
+        platform_id = f", {identity.platform} id {identity.platform_id}" \
+            if identity.platform_id else ""
+        print(f"folder: {identity.folder} <- {identity.display_name!r}{platform_id}")
     if arguments.report:
         write_report(report, arguments.report)
-    late = sum(1 for entry in report.collected if entry.reason.startswith("late"))
+    late = sum(1 for entry in report.collected if entry.late)
     print(f"{report.platform}: collected {len(report.collected)}, of which {late} "
-          f"late; skipped {len(report.skipped)}")
+          f"late; skipped {len(report.skipped)}; other files not graded "
+          f"{len(report.not_graded)}")
 
 
 if __name__ == "__main__":

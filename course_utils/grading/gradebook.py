@@ -77,7 +77,12 @@ CREATE TABLE IF NOT EXISTS runs (
 # Columns added after the first release; older gradebooks get them on opening.
 ADDED_COLUMNS = (("submissions", "feedback", "TEXT NOT NULL DEFAULT ''"),
                  ("submissions", "seconds", "REAL NOT NULL DEFAULT 0"),
-                 ("function_grades", "feedback", "TEXT NOT NULL DEFAULT ''"))
+                 ("function_grades", "feedback", "TEXT NOT NULL DEFAULT ''"),
+                 # collect: the download's layout, why this file was graded,
+                 # and the student's other files (not graded).
+                 ("collected", "layout", "TEXT NOT NULL DEFAULT ''"),
+                 ("collected", "chosen_because", "TEXT NOT NULL DEFAULT ''"),
+                 ("collected", "not_graded", "TEXT NOT NULL DEFAULT ''"))
 CSV_COLUMNS = ("student", "assignment", "points", "max_points", "status")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -70,6 +70,9 @@ class GradingOptions:
         ``auto``, ``root``, ``userns`` or ``none`` (see :mod:`sandbox`).
     memory_mb : int
         Address-space limit of the student process.
+    assignments : tuple of str
+        Grade only these assignments; empty: every assignment that at least
+        one student folder holds a notebook of (see :func:`select_assignments`).
     """
 
     jobs: int = 1
@@ -77,6 +80,7 @@ class GradingOptions:
     regrade: bool = False
     isolation: str = "auto"
     memory_mb: int = 2048
+    assignments: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) \
@@ -89,6 +93,10 @@ class GradingOptions:
                 or self.memory_mb < 256:
             raise ValueError(f"memory_mb must be an int of at least 256; "
                              f"got {self.memory_mb!r}")
+        if isinstance(self.assignments, str) or not all(
+                isinstance(name, str) for name in self.assignments):
+            raise TypeError(f"assignments must be a tuple of names; "
+                            f"got {self.assignments!r}")
 
 
 def grade(source_dir: str | Path, submissions_dir: str | Path,
@@ -124,6 +132,8 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"submissions_dir: {submissions_dir} is not a folder")
+    assignments = select_assignments(assignments, options.assignments,
+                                     submissions_dir, log)
     gradebook_path = Path(gradebook_path)
     feedback_dir = Path(feedback_dir or gradebook_path.parent / "feedback")
     students = list_students(submissions_dir)
@@ -187,6 +197,60 @@ class Student:
     folder: str
     name: str
     is_link: bool = False
+
+
+def select_assignments(assignments: list[Assignment], names: tuple[str, ...],
+                       submissions_dir: Path, log: Callable[[str], None] = print
+                       ) -> list[Assignment]:
+    """The assignments to grade: those named, or those somebody submitted.
+
+    Introduced in the chapter "Instructor guide". Without names, an
+    assignment is graded only when at least one student folder holds its
+    notebook, so one not handed out yet gets no ``missing`` rows.
+
+    Parameters
+    ----------
+    assignments : list of Assignment
+        Every source notebook's assignment.
+    names : tuple of str
+        ``course-grade grade --assignment`` (repeatable); empty for all
+        submitted ones.
+    submissions_dir : Path
+    log : callable, default print
+        Receives one line per assignment left out.
+
+    Returns
+    -------
+    list of Assignment
+        In the source folder's order.
+    """
+    known = [assignment.name for assignment in assignments]
+    if names:
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(f"assignment: no source notebook {unknown[0]!r}.ipynb "
+                             f"(assignments: {', '.join(known)})")
+        return [assignment for assignment in assignments if assignment.name in names]
+    handed_in: set[str] = set()
+    for student in list_students(submissions_dir):
+        if student.is_link:
+            continue
+        try:
+            with os.scandir(submissions_dir / student.folder) as entries:
+                handed_in.update(entry.name for entry in entries)
+        except OSError:
+            continue  # unreadable: the grader reports it for each assignment
+    chosen = [assignment for assignment in assignments
+              if f"{assignment.name}.ipynb" in handed_in]
+    if not chosen:
+        raise ValueError(f"assignment: no student folder in {submissions_dir} holds "
+                         f"{' or '.join(name + '.ipynb' for name in known)}; name "
+                         "the assignment to grade with --assignment")
+    for name in known:
+        if f"{name}.ipynb" not in handed_in:
+            log(f"{name}: no student folder holds {name}.ipynb; not graded "
+                f"(grade it anyway with --assignment {name})")
+    return chosen
 
 
 def list_students(submissions_dir: Path) -> list[Student]:

@@ -2,21 +2,30 @@
 
 Documented on the page "Instructor guide". ``course-grade collect`` reads
 
-- a Canvas bulk download (``submissions.zip``): one file per submission named
-  ``<lastnamefirstname>_<user id>_<attachment id>_<file name>``, with
-  ``_LATE`` after the name for a late one;
-- a Moodle "Download all submissions" zip: one folder per student named
-  ``<Full Name>_<participant id>_assignsubmission_file_``;
-- a plain folder of ``<student>.ipynb`` files,
+- a Canvas "Download Submissions" zip (:mod:`canvas`);
+- a Moodle "Download all submissions" zip, with or without folders, of
+  Moodle 3.1 to 4.0 or 4.1 and later (:mod:`moodle`);
+- a plain folder of ``<student>.ipynb`` files (:mod:`folder`),
 
-and writes ``SUBMISSIONS_DIR/<student>/<assignment>.ipynb``. No archive entry
-name is ever used as a path: the student folder is a normalised name (ASCII
-letters, digits and ``-``, with the platform id), and the original name is
-recorded in the gradebook and the report. Symbolic links, device files,
-encrypted entries, files over the size limit and entries compressed more than
-:data:`MAX_RATIO` times are skipped with the reason; an archive with more
-than :data:`MAX_ENTRIES` entries or :data:`MAX_TOTAL_BYTES` in total is
-refused as a whole.
+recognises which of these layouts the download follows (an archive that
+follows none is refused, naming the layouts tried), and writes
+``SUBMISSIONS_DIR/<student>/<assignment>.ipynb``: for each student the
+notebook named like the assignment (``initialization.ipynb``, also with the
+platform's duplicate-name number ``-1`` or `` (1)``, in any case), else their
+only or newest notebook; when several qualify, the newest by the platform's
+own order (Canvas's file id, Moodle's duplicate number), never by the zip's
+times, which both platforms set to the moment of the download. Every other
+file of the student is reported as not graded.
+
+No archive entry name is ever used as a path: the student folder is a
+normalised name (ASCII letters, digits and ``-``) with the platform id, and
+two different people never share one (:func:`entries.folder_names`); the
+mapping is recorded in the gradebook and the report. Symbolic links, device
+files, encrypted entries, notebooks over the size limit and entries
+compressed more than :data:`MAX_RATIO` times are skipped for that student
+alone; at most :data:`MAX_TOTAL_BYTES` are extracted in all (what is not read
+is not counted), and an archive of more than :data:`MAX_ENTRIES` entries is
+refused.
 """
 
 from __future__ import annotations
@@ -26,8 +35,10 @@ import os
 import re
 import stat
 import zipfile
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path, PurePosixPath
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from course_utils.grading.boundary import MAX_SUBMISSION_BYTES, clean_text
 from course_utils.grading.gradebook import Gradebook, spreadsheet_safe
@@ -37,16 +48,46 @@ from course_utils.grading.platforms.entries import (
     CollectError,
     CollectReport,
     Entry,
+    Identity,
+    folder_names,
+    normalise_name,
 )
 
 MAX_ENTRIES = 5_000
 MAX_TOTAL_BYTES = 512 * 2**20
 MAX_RATIO = 100
 _CHUNK = 2**16
+LAYOUTS = {**canvas.LAYOUTS, **moodle.LAYOUTS, **folder.LAYOUTS}
+DUPLICATE_IDS = ("error", "newest")
+_TYPED = {"text": "a Canvas text entry", "link": "a Canvas website URL entry",
+          "onlinetext": "a Moodle online text"}
+_DUPLICATE_SUFFIX = re.compile(r"(?:-\d{1,4}| \(\d{1,4}\))$")
 
 
-def parse_deadline(text: str) -> datetime:
-    """An ISO 8601 date and time; without a time zone it is taken as UTC.
+def time_zone(name: str | None) -> tzinfo | None:
+    """The IANA time zone ``name`` (``Europe/Berlin``); None for the machine's own.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    name : str, optional
+
+    Returns
+    -------
+    tzinfo or None
+    """
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: not a known time zone: {clean_text(name, 60)!r} "
+                         "(an IANA name such as Europe/Berlin)") from None
+
+
+def parse_deadline(text: str, zone: tzinfo | None = None) -> datetime:
+    """An ISO 8601 date and time; without a zone it is read in ``zone``.
 
     Introduced in the chapter "Instructor guide".
 
@@ -54,6 +95,9 @@ def parse_deadline(text: str) -> datetime:
     ----------
     text : str
         For example ``2026-11-20T23:59`` or ``2026-11-20T23:59+01:00``.
+    zone : tzinfo, optional
+        The zone of a time written without one (default: the machine's local
+        time zone, daylight saving time included).
 
     Returns
     -------
@@ -64,15 +108,88 @@ def parse_deadline(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"late_after: not an ISO date and time: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return _in_zone(moment, zone).astimezone(UTC)
+
+
+def describe_moment(moment: datetime, zone: tzinfo | None = None) -> str:
+    """``2026-11-20 23:59 CET (2026-11-20 22:59 UTC)``: in ``zone`` and in UTC.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    moment : datetime
+        Aware.
+    zone : tzinfo, optional
+        Default: the machine's local time zone.
+
+    Returns
+    -------
+    str
+    """
+    local = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    utc = moment.astimezone(UTC)
+    return (f"{local:%Y-%m-%d %H:%M} {local.tzname()} "
+            f"({utc:%Y-%m-%d %H:%M} UTC)")
+
+
+def parse_extensions(items: list[str], zone: tzinfo | None = None
+                     ) -> dict[str, datetime]:
+    """Per-student deadlines: ``NAME_OR_ID=DATETIME`` items, or CSV files of them.
+
+    Introduced in the chapter "Instructor guide". A CSV file has two columns,
+    the student (name as the platform writes it, platform id or folder) and
+    the date and time (ISO 8601, read in ``zone`` when it has none); a first
+    line whose second cell is not a date is taken as the header.
+
+    Parameters
+    ----------
+    items : list of str
+    zone : tzinfo, optional
+
+    Returns
+    -------
+    dict of str to datetime
+        Aware, in UTC.
+    """
+    pairs: list[tuple[str, str, str]] = []
+    for item in items:
+        who, sign, when = item.rpartition("=")
+        if sign:
+            pairs.append((who.strip(), when.strip(), f"extension {item!r}"))
+            continue
+        try:
+            with open(item, newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.reader(handle))
+        except (OSError, UnicodeDecodeError):
+            raise ValueError(f"extension: neither NAME_OR_ID=DATETIME nor a "
+                             f"readable CSV file: {clean_text(item, 100)!r}") from None
+        for line, row in enumerate(rows, start=1):
+            if len(row) < 2 or not row[0].strip():
+                continue
+            if line == 1 and not re.match(r"\s*\d{4}-\d\d-\d\d", row[1]):
+                continue
+            pairs.append((row[0].strip(), row[1].strip(), f"{item} line {line}"))
+    result = {}
+    for who, when, where in pairs:
+        if not who:
+            raise ValueError(f"extension: no student in {where}")
+        try:
+            moment = datetime.fromisoformat(when)
+        except ValueError:
+            raise ValueError(f"extension: not an ISO date and time in {where}: "
+                             f"{clean_text(when, 60)!r}") from None
+        result[who] = _in_zone(moment, zone).astimezone(UTC)
+    return result
 
 
 def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
             gradebook_path: str | Path | None = None,
             late_after: datetime | None = None,
-            late_penalty: float = 0.0) -> CollectReport:
+            late_penalty: float = 0.0, *, worksheet: str | Path | None = None,
+            timezone: str | None = None,
+            extensions: dict[str, datetime] | None = None,
+            duplicate_ids: str = "error") -> CollectReport:
     """Turn a Canvas or Moodle zip, or a folder of notebooks, into the grader's layout.
 
     Introduced in the chapter "Instructor guide".
@@ -88,15 +205,32 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
         The assignment's name (the source notebook's file name without
         ``.ipynb``).
     gradebook_path : str or Path, optional
-        Records each collected submission: original name, platform id, time
-        and lateness (``course-grade export --format canvas|moodle`` needs it).
+        Records each collected submission: folder, original name, platform
+        id, layout, time and lateness (``course-grade export --format
+        canvas|moodle`` needs it); a platform id recorded before keeps its
+        folder when the student's name changes.
     late_after : datetime, optional
-        The deadline: a submission whose time (the zip entry's time, taken as
-        UTC, or the file's modification time) is after it is recorded late.
-        Canvas's ``LATE`` mark is recorded late in any case.
+        The deadline, aware. Moodle (with ``worksheet``): a submission last
+        modified after it (or after the student's extension) is late. A plain
+        folder: a file modified after it. Canvas marks lateness itself
+        (``LATE`` in the name, from its own due dates and extensions) and
+        gives no time, so a deadline is refused for a Canvas download.
     late_penalty : float, default 0
         Percent of the earned points taken off a late submission's total.
         0 records lateness without changing any points.
+    worksheet : str or Path, optional
+        Moodle's offline grading worksheet (CSV) for the same assignment: its
+        ``Last modified (submission)`` and ``Status`` give the times and
+        Moodle's own lateness (used when no ``late_after`` is given).
+    timezone : str, optional
+        The IANA zone of the worksheet's dates (the zone of the Moodle user
+        who downloaded it); default: the machine's local zone.
+    extensions : dict of str to datetime, optional
+        Per-student deadlines, by platform id, name or folder (needs
+        ``late_after``).
+    duplicate_ids : {"error", "newest"}
+        One platform id under two names (two downloads after a name change):
+        refused, or the name with the newest file by the platform's order.
 
     Returns
     -------
@@ -109,47 +243,68 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
             or not 0 <= late_penalty <= 100:
         raise ValueError(f"late_penalty: must be a percentage from 0 to 100; "
                          f"got {late_penalty!r}")
-    if late_penalty and late_after is None:
-        raise ValueError("late_penalty: needs --late-after (the deadline)")
+    if duplicate_ids not in DUPLICATE_IDS:
+        raise ValueError(f"duplicate_ids: must be error or newest; got "
+                         f"{duplicate_ids!r}")
+    if extensions and late_after is None:
+        raise ValueError("extension: needs --late-after (the deadline it moves)")
+    zone = time_zone(timezone)
     if source.is_symlink():
         raise CollectError(f"source: {source} is a symbolic link")
+    archive_path = None
     if source.is_dir():
         report, candidates = folder.read(source, MAX_ENTRIES, MAX_TOTAL_BYTES)
+        if not candidates and not any(entry.student for entry in report.entries):
+            raise CollectError(f"source: {source.name} holds no notebook; tried: "
+                               f"{folder.LAYOUTS['folder']}")
     elif source.is_file():
         report, candidates = _from_zip(source)
+        archive_path = source
     else:
         raise FileNotFoundError(f"source: {source} does not exist")
-    chosen = _newest(candidates, report)
+    rows = moodle.read_worksheet(worksheet) if worksheet is not None else None
+    _check_lateness_options(report.platform, late_after, late_penalty, rows)
+    if report.platform == "moodle" and rows is None:
+        report.notes.append("lateness: not recorded; a Moodle download holds no "
+                            "submission times (give --worksheet)")
+    elif report.platform == "canvas":
+        report.notes.append("lateness: Canvas's own LATE mark")
+    groups = _by_student(candidates, report, duplicate_ids, rows)
+    if rows is not None and groups and not any(key[0] in rows for key in groups):
+        raise ValueError(f"worksheet: none of the {len(groups)} participants of "
+                         "this download is in it (another assignment's "
+                         "worksheet? team submissions are named by group, "
+                         "which the worksheet does not list)")
+    people = {key: group[0].display_name for key, group in groups.items()}
+    recorded, taken = _recorded_folders(gradebook_path, report.platform)
+    names = folder_names(people, taken)
+    names.update({key: recorded[key] for key in names if key in recorded})
+    deadlines = _deadlines(extensions or {}, late_after, groups, names)
     submissions_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for candidate in chosen:
-        late_seconds = None
-        if late_after is not None:
-            late_seconds = (candidate.submitted_at - late_after).total_seconds()
-        late = candidate.marked_late or (late_seconds is not None and late_seconds > 0)
-        problem = _write(submissions_dir, candidate.student, assignment,
-                         candidate.data or b"")
-        if problem:
-            report.entries.append(Entry(candidate.original, "skipped",
-                                        candidate.student, problem))
-            continue
-        reason = ""
-        if late:
-            reason = "late" + (f" by {_duration(late_seconds)}"
-                               if late_seconds and late_seconds > 0 else "")
-        report.entries.append(Entry(candidate.original, "collected", candidate.student,
-                                    reason))
-        rows.append((candidate.student, assignment, candidate.original,
-                     candidate.platform, candidate.platform_id,
-                     candidate.display_name,
-                     candidate.submitted_at.isoformat(timespec="seconds"), int(late),
-                     late_seconds if late else None,
-                     float(late_penalty) if late else 0.0))
+    records = []
+    archive = zipfile.ZipFile(archive_path) if archive_path is not None else None
+    budget = [MAX_TOTAL_BYTES]
+    try:
+        for key in sorted(groups, key=lambda item: names[item]):
+            record = _collect_one(groups[key], names[key], assignment, archive,
+                                  budget, submissions_dir, report,
+                                  (deadlines.get(key, late_after), rows, zone,
+                                   late_penalty))
+            if record is not None:
+                records.append(record)
+    finally:
+        if archive is not None:
+            archive.close()
     if gradebook_path is not None:
+        columns = ("student", "assignment", "original_name", "platform",
+                   "platform_id", "display_name", "submitted_at", "late",
+                   "late_seconds", "penalty_percent", "layout", "chosen_because",
+                   "not_graded")
         with Gradebook(gradebook_path) as gradebook:
             gradebook.transaction([
-                ("INSERT OR REPLACE INTO collected VALUES "
-                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row) for row in rows])
+                (f"INSERT OR REPLACE INTO collected ({', '.join(columns)}) "
+                 f"VALUES ({', '.join('?' * len(columns))})", record)
+                for record in records])
     return report
 
 
@@ -172,7 +327,34 @@ def write_report(report: CollectReport, path: str | Path) -> None:
                          for entry in report.entries)
 
 
+def _in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
+    if moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+
+
+def _check_lateness_options(platform: str, late_after: datetime | None,
+                            late_penalty: float, rows: dict | None) -> None:
+    if rows is not None and platform != "moodle":
+        raise ValueError(f"worksheet: only for a Moodle download; this is "
+                         f"{platform}'s")
+    if platform == "canvas" and late_after is not None:
+        raise ValueError("late_after: a Canvas download holds no submission times "
+                         "(every entry carries the moment of the download); "
+                         "Canvas marks late submissions itself (LATE in the name, "
+                         "from its due dates and extensions): leave out "
+                         "--late-after and set extensions in Canvas")
+    if platform == "moodle" and late_after is not None and rows is None:
+        raise ValueError("late_after: a Moodle download holds no submission times "
+                         "(every entry carries the moment of the download); give "
+                         "--worksheet, the assignment's grading worksheet")
+    if late_penalty and late_after is None and not (
+            platform == "canvas" or (platform == "moodle" and rows is not None)):
+        raise ValueError("late_penalty: needs --late-after (the deadline)")
+
+
 def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
+    """Every entry's student and file, from the names alone (nothing is read)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
@@ -180,57 +362,268 @@ def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
                            f"({clean_text(error, 100)})") from None
     with archive:
         infos = archive.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise CollectError(f"source: {path.name} has {len(infos)} entries; the "
-                               f"limit is {MAX_ENTRIES}")
-        declared = sum(info.file_size for info in infos)
-        if declared > MAX_TOTAL_BYTES:
-            raise CollectError(f"source: {path.name} expands to {declared} bytes; "
-                               f"the limit is {MAX_TOTAL_BYTES}")
-        is_moodle = moodle.is_download([info.filename for info in infos])
-        report = CollectReport("moodle" if is_moodle else "canvas")
-        candidates, total = [], 0
-        for order, info in enumerate(infos):
-            original = clean_text(info.filename, 300)
-            if info.is_dir():
-                continue
-            candidate, reason = _classify(info, original, order, is_moodle)
-            if candidate is None:
-                report.entries.append(Entry(original, "skipped", "", reason))
-                continue
-            data, reason = _read_entry(archive, info, MAX_TOTAL_BYTES - total)
-            if data is None:
-                report.entries.append(Entry(original, "skipped", candidate.student,
-                                            reason))
-                continue
-            total += len(data)
-            candidate.data = data
+    if len(infos) > MAX_ENTRIES:
+        raise CollectError(f"source: {path.name} has {len(infos)} entries; the "
+                           f"limit is {MAX_ENTRIES}")
+    skipped, unmatched, parsed = [], [], []
+    for info in infos:
+        if info.is_dir():
+            continue
+        original = clean_text(info.filename, 300)
+        problem = _unsafe(info)
+        if problem:
+            skipped.append(Entry(original, "skipped", "", problem))
+            continue
+        candidate = canvas.parse(info.filename, original) \
+            or moodle.parse(info.filename, original)
+        if candidate is None:
+            unmatched.append(original)
+            continue
+        candidate.info = info
+        parsed.append(candidate)
+    counts = Counter(candidate.layout for candidate in parsed)
+    if not counts:
+        tried = "; ".join(LAYOUTS[name] for name in (*canvas.LAYOUTS,
+                                                      *moodle.LAYOUTS))
+        raise CollectError(f"source: {path.name} matches no known layout "
+                           f"({len(infos)} entries); tried: {tried}")
+    layout = counts.most_common(1)[0][0]
+    platform = "canvas" if layout in canvas.LAYOUTS else "moodle"
+    report = CollectReport(platform, layout, skipped)
+    candidates = []
+    for candidate in parsed:
+        if candidate.platform != platform:
+            report.entries.append(Entry(candidate.original, "skipped", "",
+                                        f"named like a {candidate.platform} "
+                                        f"download; this one is {platform}'s"))
+        else:
             candidates.append(candidate)
+    for original in unmatched:
+        report.entries.append(Entry(original, "skipped", "",
+                                    f"not named like a {platform} submission "
+                                    f"({LAYOUTS[layout]})"))
     return report, candidates
 
 
-def _classify(info: zipfile.ZipInfo, original: str, order: int, is_moodle: bool
-              ) -> tuple[Candidate | None, str]:
+def _unsafe(info: zipfile.ZipInfo) -> str:
     name = info.filename
     path = PurePosixPath(name)
     if name.startswith(("/", "\\")) or "\\" in name or ".." in path.parts \
             or re.match(r"^[A-Za-z]:", name):
-        return None, "path outside the target folder (zip slip)"
+        return "path outside the target folder (zip slip)"
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        return None, "symbolic link"
+        return "symbolic link"
     if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
-        return None, "not a regular file (device, pipe or socket)"
+        return "not a regular file (device, pipe or socket)"
     if info.flag_bits & 0x1:
-        return None, "encrypted"
-    if not name.lower().endswith(".ipynb"):
-        return None, "not a notebook (.ipynb)"
-    try:
-        moment = datetime(*info.date_time, tzinfo=UTC)
-    except ValueError:
-        moment = datetime(1980, 1, 1, tzinfo=UTC)
-    reader = moodle if is_moodle else canvas
-    return reader.candidate(name, original, moment, order)
+        return "encrypted"
+    return ""
+
+
+def _by_student(candidates: list[Candidate], report: CollectReport,
+                duplicate_ids: str, rows: dict | None
+                ) -> dict[tuple[str, str], list[Candidate]]:
+    """Candidates by person; one platform id under two names is resolved or refused."""
+    groups: dict[tuple[str, str], list[Candidate]] = {}
+    for candidate in candidates:
+        groups.setdefault(candidate.key, []).append(candidate)
+    for key, group in groups.items():
+        names = sorted({candidate.display_name for candidate in group})
+        if len(names) < 2:
+            continue
+        shown = " and ".join(f"{name!r} (folder {normalise_name(name)}_{key[0]})"
+                             for name in names)
+        if duplicate_ids == "error":
+            raise CollectError(f"source: {report.platform} id {key[0]} appears under "
+                               f"{len(names)} names, {shown} (two downloads after "
+                               "a name change?); collect each download alone, or "
+                               "give --duplicate-ids newest")
+        keep = _newest_name(group, rows.get(key[0]) if rows else None)
+        if keep is None:
+            raise CollectError(f"source: {report.platform} id {key[0]} appears under "
+                               f"{shown}, and nothing the platform wrote tells "
+                               "which is newer; collect each download alone")
+        for candidate in group:
+            if candidate.display_name != keep:
+                report.entries.append(Entry(
+                    candidate.original, "not graded", "",
+                    f"the same {report.platform} id {key[0]} as {keep!r}, "
+                    f"whose files are newer"))
+        groups[key] = [candidate for candidate in group
+                       if candidate.display_name == keep]
+    return groups
+
+
+def _newest_name(group: list[Candidate], row) -> str | None:
+    if row is not None and row.full_name in {c.display_name for c in group}:
+        return row.full_name
+    ranked = sorted(group, key=lambda candidate: candidate.rank)
+    if not ranked[-1].rank or (len(ranked) > 1 and ranked[-1].rank == ranked[-2].rank
+                               and ranked[-1].display_name != ranked[-2].display_name):
+        return None
+    return ranked[-1].display_name
+
+
+def _recorded_folders(gradebook_path: str | Path | None, platform: str
+                      ) -> tuple[dict, dict]:
+    """Folders the gradebook already maps: this platform's people, and all taken."""
+    recorded: dict[tuple[str, str], str] = {}
+    taken: dict[str, tuple[str, str]] = {}
+    if gradebook_path is None or not Path(gradebook_path).exists():
+        return recorded, taken
+    with Gradebook(gradebook_path) as gradebook:
+        rows = gradebook.query("SELECT student, platform, platform_id, display_name "
+                               "FROM collected ORDER BY rowid")
+    for student, row_platform, platform_id, display in rows:
+        key = (platform_id, "") if platform_id else ("", display)
+        if row_platform == platform:
+            recorded[key] = student
+        taken[student.casefold()] = key
+    return recorded, taken
+
+
+def _deadlines(extensions: dict[str, datetime], late_after: datetime | None,
+               groups: dict, names: dict) -> dict[tuple[str, str], datetime]:
+    found = {}
+    for who, moment in extensions.items():
+        matches = [key for key, group in groups.items()
+                   if who in (key[0], names[key])
+                   or who.casefold() == group[0].display_name.casefold()]
+        if not matches:
+            raise ValueError(f"extension: no student {clean_text(who, 60)!r} in this "
+                             "download (give the name as the platform writes it, "
+                             "the platform id, or the folder)")
+        if len(matches) > 1:
+            raise ValueError(f"extension: {clean_text(who, 60)!r} names "
+                             f"{len(matches)} students; give the platform id")
+        found[matches[0]] = moment
+    return found
+
+
+def _base(file_name: str) -> str:
+    stem = PurePosixPath(file_name).name
+    stem = stem[:-len(".ipynb")] if stem.lower().endswith(".ipynb") else stem
+    return _DUPLICATE_SUFFIX.sub("", stem).casefold()
+
+
+def _choose(group: list[Candidate], assignment: str
+            ) -> tuple[Candidate | None, str, list[tuple[Candidate, str]]]:
+    """The notebook to grade, why, and every other file with why it is not graded."""
+    notebooks = [c for c in group
+                 if c.kind == "file" and c.file_name.lower().endswith(".ipynb")]
+    named = [c for c in notebooks if _base(c.file_name) == assignment.casefold()]
+    pool = named or notebooks
+    others = []
+    for candidate in group:
+        if candidate.kind != "file":
+            others.append((candidate, _TYPED.get(candidate.kind, f"a Moodle "
+                                                 f"{candidate.kind} submission")
+                           + ", not a notebook"))
+        elif candidate not in notebooks:
+            others.append((candidate, "not a notebook (.ipynb)"))
+    if not pool:
+        return None, "", others
+    # Equal in the platform's order: the file at the top of the submission
+    # (not in a subfolder), then the last by name.
+    ranked = sorted(pool, key=lambda c: (c.rank, -c.file_name.count("/"),
+                                         c.original))
+    chosen = ranked[-1]
+    if chosen.platform == "folder":
+        why = "a plain folder: the notebook named after the student"
+    elif named:
+        why = f"named like the assignment ({assignment}.ipynb)"
+    elif len(pool) == 1:
+        why = f"the only notebook; none is named {assignment}.ipynb"
+    else:
+        why = f"no notebook is named {assignment}.ipynb"
+    if len(pool) > 1:
+        tied = ranked[-2].rank == chosen.rank
+        why += (f"; {len(pool)} candidates: " + ", ".join(c.file_name for c in ranked)
+                + (f"; nothing {chosen.platform} wrote orders them, so the one "
+                   "outside subfolders, then the last by name; check"
+                   if tied or not chosen.rank
+                   else f"; the newest by {chosen.rank_note}"))
+    for candidate in pool:
+        if candidate is not chosen:
+            older = candidate.rank < chosen.rank
+            others.append((candidate, f"{'an older' if older else 'another'} "
+                                      f"candidate; graded {chosen.file_name}"))
+    for candidate in notebooks:
+        if candidate not in pool:
+            others.append((candidate, f"another notebook; graded {chosen.file_name} "
+                                      f"(named like the assignment)"))
+    order = {id(candidate): index for index, candidate in enumerate(group)}
+    others.sort(key=lambda pair: order[id(pair[0])])
+    return chosen, why, others
+
+
+def _collect_one(group: list[Candidate], student: str, assignment: str,
+                 archive: zipfile.ZipFile | None, budget: list[int],
+                 submissions_dir: Path, report: CollectReport, lateness: tuple
+                 ) -> tuple | None:
+    chosen, why, others = _choose(group, assignment)
+    not_graded = "; ".join(c.file_name for c, _ in others)
+    if chosen is None:
+        for candidate, reason in others:
+            report.entries.append(Entry(candidate.original, "skipped", student,
+                                        f"no notebook from this student: {reason}"))
+        return None
+    data, problem = chosen.data, ""
+    if archive is not None:
+        data, problem = _read_entry(archive, chosen.info, budget[0])
+        if data is not None:
+            budget[0] -= len(data)
+    if data is not None:
+        problem = _write(submissions_dir, student, assignment, data)
+    if problem:
+        report.entries.append(Entry(chosen.original, "skipped", student, problem))
+    else:
+        late, seconds, submitted, how = _lateness(chosen, *lateness[:3])
+        reason = why + (f"; {how}" if how else "")
+        report.entries.append(Entry(chosen.original, "collected", student, reason,
+                                    late))
+    for candidate, reason in others:
+        report.entries.append(Entry(candidate.original, "not graded", student, reason))
+    if problem:
+        return None
+    report.identities.append(Identity(student, chosen.display_name, chosen.platform,
+                                      chosen.platform_id))
+    penalty = float(lateness[3]) if late else 0.0
+    return (student, assignment, chosen.original, chosen.platform,
+            chosen.platform_id, chosen.display_name,
+            submitted.isoformat(timespec="seconds") if submitted else "",
+            int(late), seconds if late else None, penalty, chosen.layout, why,
+            not_graded)
+
+
+def _lateness(chosen: Candidate, deadline: datetime | None, rows: dict | None,
+              zone: tzinfo | None) -> tuple[bool, float | None, datetime | None, str]:
+    """Late or not, by how many seconds, when submitted, and the words for it."""
+    if chosen.platform == "canvas":
+        return chosen.marked_late, None, None, ("late (Canvas marked it LATE)"
+                                                if chosen.marked_late else "")
+    submitted = chosen.submitted_at
+    moodle_late = ""
+    if chosen.platform == "moodle":
+        if rows is None:
+            return False, None, None, ""
+        row = rows.get(chosen.platform_id)
+        if row is None:
+            return False, None, None, ("not in the worksheet: lateness unknown")
+        submitted = _in_zone(row.submitted, zone).astimezone(UTC) \
+            if row.submitted else None
+        moodle_late = row.late_by
+    if deadline is None:
+        if moodle_late:
+            return True, None, submitted, f"late (Moodle: {moodle_late} late)"
+        return False, None, submitted, ""
+    if submitted is None:
+        return False, None, None, "no submission time: lateness unknown"
+    seconds = (submitted - deadline).total_seconds()
+    if seconds > 0:
+        return True, seconds, submitted, f"late by {_duration(seconds)}"
+    return False, None, submitted, ""
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
@@ -240,6 +633,9 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
     if info.file_size > _CHUNK and info.file_size > MAX_RATIO * max(info.compress_size,
                                                                     1):
         return None, f"compressed more than {MAX_RATIO} times (a zip bomb?)"
+    if info.file_size > budget:
+        return None, (f"not read: {MAX_TOTAL_BYTES} bytes, the most one collect "
+                      "extracts, are reached")
     limit = min(MAX_SUBMISSION_BYTES, info.file_size, budget)
     chunks, size = [], 0
     try:
@@ -256,23 +652,6 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
             NotImplementedError) as error:
         return None, f"cannot be read ({type(error).__name__})"
     return b"".join(chunks), ""
-
-
-def _newest(candidates: list[Candidate], report: CollectReport) -> list[Candidate]:
-    """One candidate per student: the newest (time, then upload order)."""
-    by_student: dict[str, list[Candidate]] = {}
-    for candidate in candidates:
-        by_student.setdefault(candidate.student, []).append(candidate)
-    chosen = []
-    for student in sorted(by_student):
-        ranked = sorted(by_student[student],
-                        key=lambda item: (item.submitted_at, item.order))
-        chosen.append(ranked[-1])
-        for older in ranked[:-1]:
-            report.entries.append(Entry(older.original, "skipped", student,
-                                        f"an older submission; kept "
-                                        f"{ranked[-1].original}"))
-    return chosen
 
 
 def _write(submissions_dir: Path, student: str, assignment: str, data: bytes

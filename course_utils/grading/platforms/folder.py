@@ -1,7 +1,10 @@
 """A plain folder of ``<student>.ipynb`` files, as an instructor may collect by hand.
 
 Documented on the page "Instructor guide". The student's name is the file
-name; the submission time is the file's modification time.
+name; the submission time is the file's modification time (the only time
+a plain folder has: if you unpacked a platform's zip into it, that is the
+moment of the download, so give ``--late-after`` only for files that kept
+their own times).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from course_utils.grading.platforms.entries import (
     Entry,
     normalise_name,
 )
+
+LAYOUTS = {"folder": "a plain folder of <student>.ipynb files"}
 
 
 def read(folder: Path, max_entries: int, max_total_bytes: int
@@ -41,7 +46,7 @@ def read(folder: Path, max_entries: int, max_total_bytes: int
         With the entries skipped so far.
     candidates : list of Candidate
     """
-    report = CollectReport("folder")
+    report = CollectReport("folder", "folder")
     candidates = []
     with os.scandir(folder) as scanned:
         entries = sorted(scanned, key=lambda entry: entry.name)
@@ -49,7 +54,7 @@ def read(folder: Path, max_entries: int, max_total_bytes: int
         raise CollectError(f"source: {folder} has {len(entries)} entries; the limit "
                            f"is {max_entries}")
     total = 0
-    for order, entry in enumerate(entries):
+    for entry in entries:
         original = clean_text(entry.name.encode("utf-8", "surrogateescape")
                               .decode("utf-8", "backslashreplace"), 300)
         if entry.name.startswith("."):
@@ -61,15 +66,17 @@ def read(folder: Path, max_entries: int, max_total_bytes: int
             report.entries.append(Entry(original, "skipped", "",
                                         "not a notebook (.ipynb)"))
             continue
-        data, reason, mtime = _read_file(folder, entry.name, max_total_bytes - total)
         display = original[:-len(".ipynb")]
-        student = normalise_name(display)
+        data, reason, mtime = _read_file(folder, entry.name, max_total_bytes - total)
         if data is None:
-            report.entries.append(Entry(original, "skipped", student, reason))
+            report.entries.append(Entry(original, "skipped", normalise_name(display),
+                                        reason))
             continue
         total += len(data)
-        candidates.append(Candidate(original, student, "folder", "", display, mtime,
-                                    order, data=data))
+        candidates.append(Candidate(original, "folder", "folder", "", display,
+                                    original, submitted_at=mtime,
+                                    rank=(mtime,), rank_note="the file's time",
+                                    name=entry.name, data=data))
     return report, candidates
 
 
@@ -86,8 +93,14 @@ def _read_file(folder: Path, name: str, budget: int
         moment = datetime.fromtimestamp(info.st_mtime, UTC)
         if not stat.S_ISREG(info.st_mode):
             return None, "not a regular file (device, pipe or socket)", moment
+        if info.st_size > MAX_SUBMISSION_BYTES:
+            return None, (f"{info.st_size} bytes; the limit is "
+                          f"{MAX_SUBMISSION_BYTES}"), moment
+        if info.st_size > budget:
+            return None, ("not read: the limit of what one collect reads "
+                          "is reached"), moment
         limit = min(MAX_SUBMISSION_BYTES, budget)
         data = handle.read(limit + 1)
     if len(data) > limit:
-        return None, f"over {limit} bytes", moment
+        return None, f"grew over {limit} bytes while read", moment
     return data, "", moment

@@ -1,26 +1,69 @@
-"""Grades in the CSV formats that Canvas and Moodle import.
+"""Grades for Canvas and Moodle: the platform's own gradebook file, filled in.
 
-Documented on the page "Instructor guide". The platform's own columns are
-written by :mod:`canvas` and :mod:`moodle`; here are what both share: the
-gradebook's totals, the platform ids that ``course-grade collect
---gradebook`` recorded, and every cell neutralised against spreadsheet
-formulas, as the generic export does.
+Documented on the page "Instructor guide". With ``--template`` the
+instructor gives the file the platform itself wrote (Canvas: Grades >
+Export; Moodle: the assignment's "Download grading worksheet"), and the
+export changes only the cells of one assignment, keeping every other byte as
+the platform wrote it: the header, Canvas's ``Points Possible`` row, other
+assignments, read-only columns, quoting, line ends, a byte-order mark. Which
+cells those are is decided by :mod:`canvas` and :mod:`moodle`, and
+:mod:`sheets` reads the file remembering where each cell lies; here is what
+both share: the marks to write and the checks (no unscored written answer,
+the same maximum as the platform's assignment, every graded student found in
+the file).
+
+Without a template the platform's columns are written from scratch, a file to
+review and not to upload: Canvas would create a new assignment for a column
+it does not know (``app/models/gradebook_importer.rb``, ``parse_assignments``).
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading.gradebook import open_gradebook
 from course_utils.grading.platforms import canvas, moodle
+from course_utils.grading.platforms.sheets import Mark, read_sheet
 
 FORMATS = ("generic", "canvas", "moodle")
 
 
+@dataclass
+class ExportResult:
+    """What an export wrote.
+
+    Introduced in the chapter "Instructor guide".
+
+    Attributes
+    ----------
+    rows : int
+        Student rows written or filled.
+    for_upload : bool
+        ``True`` when a platform template was filled (the file can be
+        uploaded); ``False`` for a file written from scratch, for review.
+    column : str
+        The template's column that was filled (Canvas), or ``Grade``.
+    left_blank : list of str
+        Platform ids of the template's students whose cell was left as the
+        template has it (no submission, or not assigned to them).
+    notes : list of str
+        Anything else the instructor should know.
+    """
+
+    rows: int
+    for_upload: bool
+    column: str = ""
+    left_blank: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: str,
-                    assignment: str | None = None, column: str | None = None) -> int:
-    """Write grades for Canvas or Moodle to import; return the number of rows.
+                    assignment: str | None = None, column: str | None = None,
+                    template: str | Path | None = None, missing_as_zero: bool = False,
+                    allow_unscored: bool = False) -> ExportResult:
+    """Write grades for Canvas or Moodle; fill the platform's file when given.
 
     Introduced in the chapter "Instructor guide".
 
@@ -31,15 +74,21 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
     platform : {"canvas", "moodle"}
     assignment : str, optional
         Only this assignment; required when the gradebook holds several and
-        the format is ``moodle`` (a worksheet belongs to one assignment).
+        a template or Moodle is used (both are for one assignment).
     column : str, optional
-        Canvas: the header of the grade column (default: the assignment's
-        name); needs a single assignment.
+        Canvas: the header (``Title (id)``) or title of the grade column.
+    template : str or Path, optional
+        The platform's own gradebook file (Canvas: Grades > Export; Moodle:
+        the offline grading worksheet). Only the assignment's cells change.
+    missing_as_zero : bool, default False
+        Write 0 for students without a submission instead of leaving the
+        template's cell as it is.
+    allow_unscored : bool, default False
+        Export even when written answers are not scored (they count 0).
 
     Returns
     -------
-    int
-        Rows written (one per student).
+    ExportResult
     """
     if platform not in ("canvas", "moodle"):
         raise ValueError(f"platform: must be canvas or moodle; got {platform!r}")
@@ -53,25 +102,82 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
     assignments = sorted({total.assignment for total in totals})
     if assignment is not None:
         if assignment not in assignments:
-            raise ValueError(f"assignment: {assignment!r} is not in the gradebook")
+            known = ", ".join(assignments) or "none"
+            raise ValueError(f"assignment: {assignment!r} is not graded in the "
+                             f"gradebook (graded: {known})")
         assignments = [assignment]
-    if (platform == "moodle" or column) and len(assignments) != 1:
+    if (platform == "moodle" or column or template) and len(assignments) != 1:
         raise ValueError(f"assignment: the gradebook holds {len(assignments)} "
                          "assignments; choose one with --assignment")
     totals = [total for total in totals if total.assignment in assignments]
     lacking = sorted({total.student for total in totals
-                      if total.student not in collected})
+                      if total.student not in collected
+                      and total.status != "missing"})
     if lacking:
         shown = ", ".join(repr(name[:40]) for name in lacking[:5])
         raise ValueError(f"format: no {platform} id for {len(lacking)} student(s) "
                          f"({shown}); collect them with course-grade collect "
                          f"--gradebook from a {platform} download")
-    with open(csv_path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        if platform == "moodle":
-            return moodle.write_grades(writer, totals, collected, _number, _comment)
-        return canvas.write_grades(writer, totals, collected, assignments, column,
-                                   _number)
+    if template is None:
+        # A student with no submission and no platform id has no row to write.
+        totals = [total for total in totals if total.student in collected]
+        with open(csv_path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            if platform == "moodle":
+                rows = moodle.write_grades(writer, totals, collected, _number,
+                                           _comment)
+            else:
+                rows = canvas.write_grades(writer, totals, collected, assignments,
+                                           column, _number)
+        return ExportResult(rows, for_upload=False)
+    return _fill_template(Path(template), Path(csv_path), platform, assignments[0],
+                          column, totals, collected, missing_as_zero, allow_unscored)
+
+
+def _fill_template(template: Path, csv_path: Path, platform: str, assignment: str,
+                   column: str | None, totals: list, collected: dict,
+                   missing_as_zero: bool, allow_unscored: bool) -> ExportResult:
+    unscored = [total for total in totals if total.unscored]
+    if unscored and not allow_unscored:
+        shown = ", ".join(repr(total.student[:40]) for total in unscored[:5])
+        raise ValueError(f"allow_unscored: {len(unscored)} student(s) have written "
+                         f"answers not scored yet ({shown}); score them "
+                         "(course-grade answers, then score) or pass "
+                         "--allow-unscored to count them 0")
+    maxima = {round(total.max_points, 4) for total in totals}
+    if len(maxima) != 1:
+        raise ValueError(f"assignment: {assignment!r} has no graded submission, or "
+                         "submissions graded against different versions; grade "
+                         "it again")
+    max_points = maxima.pop()
+    marks: dict[str, Mark] = {}
+    for total in totals:
+        if total.student not in collected:
+            continue
+        platform_id = collected[total.student][0]
+        if total.status == "missing" and not missing_as_zero:
+            marks[platform_id] = Mark(None, "")
+        elif total.status == "missing":
+            marks[platform_id] = Mark("0", _comment(total))
+        else:
+            marks[platform_id] = Mark(_number(total.points), _comment(total))
+    sheet = read_sheet(template)
+    if platform == "canvas":
+        filled = canvas.fill_gradebook(sheet, marks, assignment, column, max_points,
+                                       missing_as_zero)
+    else:
+        filled = moodle.fill_worksheet(sheet, marks, max_points, missing_as_zero)
+    absent = sorted(set(marks) - set(filled.ids))
+    if absent:
+        raise ValueError(f"template: {len(absent)} graded student(s) have no row in "
+                         f"{template.name} (ids {', '.join(absent[:5])}); download "
+                         "the gradebook file again from the same course and "
+                         "assignment as the submissions")
+    csv_path.write_bytes(sheet.render())
+    written = set(filled.written)
+    return ExportResult(len(written), for_upload=True, column=filled.column,
+                        left_blank=[id_ for id_ in filled.ids if id_ not in written],
+                        notes=filled.notes)
 
 
 def _comment(total) -> str:
