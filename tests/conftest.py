@@ -44,6 +44,7 @@ SLOWEST_FIRST = {
     "tests/test_grading_hostile.py": 12, "tests/test_animation.py": 11,
     "book/variance_depth.ipynb": 8, "book/comparison.ipynb": 8,
     "book/zeros.ipynb": 8, "tests/test_handout.py": 10,
+    "tests/test_docs_match_grader.py": 7,
 }
 
 
