@@ -67,7 +67,7 @@ def student_requirements() -> list[str]:
     missing = [name for name in STUDENT_DEPENDENCIES if name not in declared]
     if missing:
         raise RuntimeError(f"pyproject.toml does not declare {', '.join(missing)}")
-    return [declared[name].replace(" ", "") for name in STUDENT_DEPENDENCIES]
+    return [declared[name] for name in STUDENT_DEPENDENCIES]
 
 
 def wheel_name() -> str:
