@@ -114,20 +114,52 @@ def check_parameters(parameters: object, name: str = "parameters") -> int:
     if n_layers == 0 or set(parameters) != expected:
         raise ValueError(f"{name} must hold W1, b1, ..., WL, bL for some depth L; "
                          f"got keys {sorted(parameters)}")
+    weights, biases = [], []
     for layer in range(1, n_layers + 1):
         W = _as_numeric_array(parameters[f"W{layer}"], f"{name}['W{layer}']")
         b = _as_numeric_array(parameters[f"b{layer}"], f"{name}['b{layer}']")
         if W.ndim != 2:
             raise ValueError(f"{name}['W{layer}'] must be 2-D; got shape {W.shape}")
-        if b.shape != (W.shape[0], 1):
-            raise ValueError(f"{name}['b{layer}'] must have shape {(W.shape[0], 1)} "
-                             f"to match W{layer}; got {b.shape}")
-        if layer > 1:
-            previous_rows = np.shape(parameters[f"W{layer - 1}"])[0]
-            if W.shape[1] != previous_rows:
-                raise ValueError(f"{name}['W{layer}'] has {W.shape[1]} columns but "
-                                 f"layer {layer - 1} has {previous_rows} units")
+        weights.append(W.shape)
+        biases.append(b.shape)
+    for layer in range(1, n_layers + 1):
+        _check_layer_shapes(weights, biases, layer, name)
     return n_layers
+
+
+def _check_layer_shapes(weights: list[tuple[int, ...]], biases: list[tuple[int, ...]],
+                        layer: int, name: str) -> None:
+    """Check layer ``layer``'s W and b against each other and their neighbours.
+
+    When ``W`` and ``b`` disagree on the number of units, the neighbours decide
+    which of the two is wrong: a transposed ``W1`` is named as ``W1``, not as
+    the ``b1`` that no longer matches it.
+    """
+    W, b = weights[layer - 1], biases[layer - 1]
+    units_in = weights[layer - 2][0] if layer > 1 else None
+    units_next = weights[layer][1] if layer < len(weights) else None
+    b_units = b[0] if len(b) == 2 and b[1] == 1 else None
+    if W[0] != b_units:
+        # b's rows are the units if W is the odd one out: its rows disagree
+        # with the next layer's columns, or its columns with the previous
+        # layer's units.
+        w_is_wrong = b_units is not None and (
+            units_next == b_units if units_next is not None
+            else units_in is not None and W[1] != units_in)
+        if not w_is_wrong:
+            raise ValueError(f"{name}['b{layer}'] must have shape {(W[0], 1)} to "
+                             f"match W{layer}; got {b}")
+        if units_in is None:  # layer 1: its inputs are W's other dimension
+            units_in = W[0] if W[1] == b_units else W[1]
+        expected = (b_units, units_in)
+        hint = "; it looks transposed" if expected[::-1] == W else ""
+        raise ValueError(f"{name}['W{layer}'] has shape {W} but layer {layer} has "
+                         f"{b_units} unit{'s' * (b_units != 1)} (the rows of b{layer}) "
+                         f"and {expected[1]} input{'s' * (expected[1] != 1)}: "
+                         f"expected shape {expected}{hint}")
+    if units_in is not None and W[1] != units_in:
+        raise ValueError(f"{name}['W{layer}'] has {W[1]} columns but "
+                         f"layer {layer - 1} has {units_in} units")
 
 
 def check_input_width(X: np.ndarray, parameters: Mapping, name: str = "X") -> None:

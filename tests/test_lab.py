@@ -287,3 +287,50 @@ def test_make_lab_allows_root_only_as_root():
     lab_line = next(line for line in dry_run.splitlines() if " lab " in line)
     assert ("--allow-root" in lab_line) == running_as_root(), lab_line
     assert lab_line.rstrip().endswith("book/")
+
+
+def _readme_lab_command() -> list[str]:
+    """The README's `jupyter lab` line of the route without `make`, for this user."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    route = readme.split("Without `make`:", 1)[1].split("```bash", 1)[1]
+    line = next(line for line in route.split("```", 1)[0].splitlines()
+                if line.startswith("jupyter lab"))
+    command, _, comment = line.partition("#")
+    if running_as_root():
+        command = comment.split(":", 1)[1]
+    return command.split()
+
+
+def test_readme_route_without_make_starts_jupyterlab(tmp_path):
+    """The README's command starts JupyterLab for this user, root included."""
+    command = _readme_lab_command()
+    assert command[-1] == "book/" and ("--allow-root" in command) == running_as_root()
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    command = [str(Path(sys.executable).with_name("jupyter")), *command[1:],
+               "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.token={token}", "--ServerApp.port_retries=0",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    log_path = tmp_path / "lab.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                  env=env, cwd=REPO_ROOT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert server.poll() is None, log_path.read_text()[-3000:]
+                try:
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/api/status?token={token}",
+                        timeout=5)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "JupyterLab did not start"
+                    time.sleep(0.5)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()

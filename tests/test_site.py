@@ -362,3 +362,11 @@ def test_animation_plays_offline(site, desktop, artifacts_dir):
 
     assert external == [], f"the page tried to reach the network: {external}"
     assert problems == []
+
+
+@pytest.mark.build
+def test_site_serves_the_students_wheel(site):
+    """The wheel the student page's install lines name, as `release` writes it."""
+    from course_utils.grading.handout import build_wheel, wheel_name
+
+    assert site.joinpath(wheel_name()).read_bytes() == build_wheel()

@@ -141,6 +141,43 @@ def test_predict_rejects_mismatched_layer_shapes():
         predict(X_GOOD, params)
 
 
+LAYERS = [2, 10, 5, 1]
+
+
+@pytest.mark.parametrize("layer", [1, 2, 3])
+def test_train_names_a_transposed_weight_matrix_not_its_bias(layer):
+    start = initialize_parameters("he", LAYERS)
+    start[f"W{layer}"] = start[f"W{layer}"].T
+    # The shape layer l's weights must have, from the layer sizes themselves.
+    expected = (LAYERS[layer], LAYERS[layer - 1])
+    with pytest.raises(ValueError) as raised:
+        _train(X=np.ones((2, 3)), initialization=start)
+    message = str(raised.value)
+    assert message.startswith(f"initialization['W{layer}'] has shape "
+                              f"{expected[::-1]}"), message
+    assert f"expected shape {expected}; it looks transposed" in message
+    assert f"'b{layer}'" not in message
+
+
+@pytest.mark.parametrize(("key", "shape", "message"), [
+    ("b1", (5, 1), r"parameters\['b1'\] must have shape \(10, 1\) to match W1; "
+                   r"got \(5, 1\)"),
+    ("b2", (5,), r"parameters\['b2'\] must have shape \(5, 1\)"),
+    ("b3", (2, 1), r"parameters\['b3'\] must have shape \(1, 1\)"),
+    ("W1", (3, 2), r"parameters\['W1'\] has shape \(3, 2\) but layer 1 has 10 "
+                   r"units \(the rows of b1\) and 2 inputs: expected shape "
+                   r"\(10, 2\)$"),
+    ("W3", (5, 2), r"parameters\['W3'\] has shape \(5, 2\) but layer 3 has 1 unit "
+                   r"\(the rows of b3\) and 5 inputs"),
+])
+def test_predict_names_the_array_that_disagrees_with_its_neighbours(key, shape,
+                                                                      message):
+    params = initialize_parameters("he", LAYERS)
+    params[key] = np.zeros(shape)
+    with pytest.raises(ValueError, match=message):
+        predict(X_GOOD, params)
+
+
 def test_accuracy_rejects_label_mismatch():
     params = initialize_parameters("he", [2, 4, 1])
     with pytest.raises(ValueError, match="Y has 1 examples but X has 3"):

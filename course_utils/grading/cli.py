@@ -17,6 +17,7 @@ from course_utils.grading.assignment import (
 )
 from course_utils.grading.gradebook import export_csv
 from course_utils.grading.grader import GradingOptions, grade
+from course_utils.grading.handout import check_wheel, write_wheel
 from course_utils.grading.pages import (
     SITE_URL,
     FeedbackOptions,
@@ -49,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     release_parser = commands.add_parser(
-        "release", help="write the student version of every source notebook")
+        "release", help="write the student version of every source notebook "
+                        "and the wheel of course_utils students install")
     release_parser.add_argument("source_dir")
     release_parser.add_argument("release_dir")
     release_parser.add_argument("--check", action="store_true",
@@ -191,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "release" and arguments.check:
             for path in check_release(arguments.source_dir, arguments.release_dir):
                 print(f"up to date: {path}")
+            print(f"up to date: {check_wheel(arguments.release_dir)}")
         elif arguments.command == "release":
             for path in release(arguments.source_dir, arguments.release_dir):
                 print(f"wrote {path}")
+            print(f"wrote {write_wheel(arguments.release_dir)} (the students' "
+                  "course_utils, as on the course website)")
         elif arguments.command == "collect":
             _collect(arguments)
         elif arguments.command == "grade":
