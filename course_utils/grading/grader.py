@@ -132,6 +132,9 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"submissions_dir: {submissions_dir} is not a folder")
+    # Another assignment's notebook is never a wrong file name, whether or not
+    # that assignment is graded in this run.
+    course_assignments = frozenset(assignment.name for assignment in assignments)
     assignments = select_assignments(assignments, options.assignments,
                                      submissions_dir, log)
     gradebook_path = Path(gradebook_path)
@@ -155,7 +158,8 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
                 (question.name, question.prompt, question.points)
                 for question in assignment.questions.values()])
         context = _Context(submissions_dir, feedback_dir, expected, sandbox,
-                           gradebook, options.regrade, log)
+                           gradebook, options.regrade, log,
+                           course_assignments=course_assignments)
         started, clock = datetime.now(UTC), time.monotonic()
         futures = [pool.submit(_grade_and_record, context, student, assignment)
                    for student in students for assignment in assignments]
@@ -175,6 +179,7 @@ class _Context:
     gradebook: Gradebook
     regrade: bool
     log: Callable[[str], None]
+    course_assignments: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -370,7 +375,7 @@ def _grade_if_changed(context: _Context, student: Student, assignment: Assignmen
         entries = os.listdir(folder_fd)
         if name not in entries:
             return unless_current(*_missing_status(entries, assignment.name,
-                                                   set(context.expected)))
+                                                   context.course_assignments))
         try:
             data = read_submission(folder_fd, name)
         except SymlinkError:
