@@ -10,6 +10,7 @@ the instructor's reference solution returns for the same calls.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -39,6 +40,7 @@ from course_utils.grading.boundary import (
     parse_notebook,
     printable_name,
     read_submission,
+    student_file_name,
 )
 from course_utils.grading.gradebook import FunctionGrade, Gradebook, SubmissionGrade
 from course_utils.grading.sandbox import JobRun, Limits, Sandbox
@@ -216,22 +218,29 @@ def list_students(submissions_dir: Path) -> list[Student]:
 
 def _grade_and_record(context: _Context, student: Student, assignment: Assignment
                       ) -> SubmissionGrade | None:
-    """Grade one submission; whatever goes wrong becomes its own ``error`` row."""
+    """Grade one submission; whatever goes wrong becomes its own ``error`` row.
+
+    Everything done for one submission, its feedback file included, is inside
+    the handler, so no folder name or submission ends the run.
+    """
     clock = time.monotonic()
     try:
         grade_ = _grade_if_changed(context, student, assignment)
+        if grade_ is None:
+            context.log(f"{student.name}/{assignment.name}: unchanged since graded, "
+                        "skipped")
+            return None
+        grade_ = dataclasses.replace(grade_,
+                                     seconds=round(time.monotonic() - clock, 3))
+        write_feedback(context.feedback_dir, grade_)
     except Exception as error:  # one submission must never end the run
         grade_ = _ungraded(student.name, assignment, "error",
                            f"the grader failed on this submission "
                            f"({type(error).__name__}: {clean_text(error)})",
                            RETRY_PREFIX + type(error).__name__,
                            assignment.source_sha256)
-    if grade_ is None:
-        context.log(f"{student.name}/{assignment.name}: unchanged since graded, "
-                    "skipped")
-        return None
-    grade_ = dataclasses.replace(grade_, seconds=round(time.monotonic() - clock, 3))
-    write_feedback(context.feedback_dir, grade_)
+        with contextlib.suppress(Exception):
+            write_feedback(context.feedback_dir, grade_)
     context.gradebook.record(grade_)
     context.log(f"{student.name}/{assignment.name}: {_number(grade_.points)}/"
                 f"{_number(grade_.max_points)} {grade_.status}")
@@ -448,9 +457,10 @@ def _grade_function(function: GradedFunction, assignment: Assignment, run: JobRu
     details, feedback = [], []
     status = "passed"
     for number, index in enumerate(_case_indices(assignment, function), start=1):
-        check_status, reason = _check_case(run.results.get(index), expected[index])
+        check_status, reason, outcome = _check_case(run.results.get(index),
+                                                    expected[index])
         details.append(f"hidden check {number}: {clean_text(reason)}")
-        feedback.append(f"hidden check {number}: {_student_reason(reason)}")
+        feedback.append(f"hidden check {number}: {outcome}")
         if check_status != "passed" and status == "passed":
             status = check_status
     points = function.points if status == "passed" else 0.0
@@ -463,24 +473,33 @@ def _case_indices(assignment: Assignment, function: GradedFunction) -> list[int]
             if case.function == function.name]
 
 
-def _check_case(result: dict | None, expected: object) -> tuple[str, str]:
+# What the student's feedback may say about one hidden check: a fixed text per
+# kind of outcome, never a detail (an exception's type or message, a key, a
+# shape) that the submission could make depend on the hidden arguments.
+OUTCOMES = {"passed": "passed", "value": "wrong value", "shape": "wrong shape or keys",
+            "error": "raised an error", "timeout": "timed out", "crashed": "crashed"}
+
+
+def _check_case(result: dict | None, expected: object) -> tuple[str, str, str]:
+    """The check's status, the instructor's reason, and the student's outcome."""
     if result is None:
-        return "error", "was not run"
+        return "crashed", "was not run", OUTCOMES["crashed"]
     if "ended" in result:
         status = "timeout" if "timed out" in result["ended"] else "crashed"
-        return status, result["ended"]
+        return status, result["ended"], OUTCOMES[status]
     if "error" in result:
-        return "error", f"raised {result['error']}"
+        return "error", f"raised {result['error']}", OUTCOMES["error"]
     comparison = compare(expected, result["value"])
-    return ("passed", "passed") if comparison.passed \
-        else ("failed", comparison.reason)
+    if comparison.passed:
+        return "passed", "passed", OUTCOMES["passed"]
+    return "failed", comparison.reason, OUTCOMES[comparison.kind or "value"]
 
 
 def _student_reason(reason: str) -> str:
-    """A reason for the feedback: an exception's message is left out.
+    """A cell's problem for the feedback: an exception's message is left out.
 
-    A message, or the name of an exception class the submission defined, could
-    carry the hidden arguments out; only built-in exception names are shown.
+    Cells run before any hidden call, so what they raise cannot depend on the
+    hidden arguments; only the exception's name is kept when it is built in.
     """
     if not reason.startswith("raised "):
         return reason
@@ -546,7 +565,8 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
         text = function.feedback or function.detail
         lines += [f"- {markdown_text(line)}" for line in text.split("\n") if line]
         lines.append("")
-    target = feedback_dir / grade_.student / f"{grade_.assignment}.md"
+    target = (feedback_dir / student_file_name(grade_.student)
+              / f"{grade_.assignment}.md")
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(".tmp")
     temporary.write_text("\n".join(lines))

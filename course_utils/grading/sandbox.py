@@ -40,11 +40,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils
 from course_utils.grading.boundary import BoundaryError, clean_text, parse_event
+from course_utils.grading.sandbox_cpu import (
+    CpuGroup,
+    cpu_group,
+    namespace_seconds,
+    remove_cpu_group,
+)
 from course_utils.grading.sandbox_memory import memory_group, remove_group
 from course_utils.grading.sandbox_users import SandboxUser, claim_user, sweep
 
@@ -55,6 +62,12 @@ ROOT_MOUNT_POINTS = ("/mnt", "/media", "/srv", "/opt", "/tmp")
 MAX_RUN_EVENT_BYTES = 32 * 2**20
 MAX_STATUS_BYTES = 4096
 STARTUP_ALLOWANCE = 20.0  # seconds for namespaces, chroot and importing numpy
+# A unit (a cell or a hidden call) times out when the sandbox's processes
+# together have used ``timeout`` seconds of CPU time on it, or, whatever they
+# used, after this many times ``timeout`` of wall-clock time (a generous
+# ceiling: a submission that sleeps, or waits, still ends).
+WALL_CLOCK_FACTOR = 3.0
+POLL_SECONDS = 0.1  # how often the grader reads the sandbox's CPU time
 # Machine-specific OpenBLAS settings are kept: on some processors they are
 # needed for correct results.
 PASSED_ENVIRONMENT_PREFIXES = ("OPENBLAS_",)
@@ -174,6 +187,7 @@ class Sandbox:
         self._users: queue.Queue[SandboxUser | None] = queue.Queue()
         self._retired: list[SandboxUser] = []
         self._memory_groups: dict[int, Path | None] = {}
+        self._cpu_groups: dict[int, CpuGroup | None] = {}
         if self.mode == "root":
             _check_world_readable(self.lib)
             for _ in range(slots):
@@ -189,10 +203,23 @@ class Sandbox:
         groups = self._memory_groups.values()
         return "cgroup" if groups and all(groups) else "per process"
 
+    @property
+    def cpu_bound(self) -> str:
+        """``cgroup`` if all processes of a sandbox share one CPU quota, else
+        ``none`` (their CPU time is still what timeouts are judged on)."""
+        groups = self._cpu_groups.values()
+        return "cgroup" if groups and all(groups) else "none"
+
+    def job_seconds(self, units: int) -> float:
+        """The wall-clock ceiling of a whole job of ``units`` cells and calls."""
+        return (STARTUP_ALLOWANCE * 2
+                + self.limits.timeout * WALL_CLOCK_FACTOR * (units + 1))
+
     def _claim(self) -> SandboxUser:
         user = claim_user()
         self._memory_groups[user.uid] = memory_group(
             user.uid, self.limits.memory_mb * 2**20)
+        self._cpu_groups[user.uid] = cpu_group(user.uid)
         return user
 
     @property
@@ -212,6 +239,7 @@ class Sandbox:
             user = self._users.get_nowait()
             if user is not None and sweep(user.uid):
                 remove_group(self._memory_groups.get(user.uid))
+                remove_cpu_group(self._cpu_groups.get(user.uid))
                 user.release()
 
     def check(self) -> None:
@@ -251,22 +279,35 @@ class Sandbox:
 
     def _run_with(self, user: SandboxUser | None, cells: list[dict],
                   cases: list[dict]) -> JobRun:
+        """Attempts until every unit has an ending.
+
+        The rule: only a job in which no student code ever ran can end as a
+        sandbox error (the machine's fault). Once an attempt has started, any
+        time the job spends is the submission's: a later attempt that fails to
+        start, even because the job's deadline came first, ends the remaining
+        calls as ``timed out``.
+        """
         job_run = JobRun()
         skip_cells: set[int] = set()
         units = len(cells) + len(cases)
-        hard_deadline = (time.monotonic() + STARTUP_ALLOWANCE * 2
-                         + self.limits.timeout * (units + 1))
-        for _ in range(units + 2):  # each restart retires at least one unit
+        hard_deadline = time.monotonic() + self.job_seconds(units)
+        ran_code = False
+        for _ in range(units + 2):  # each started restart retires at least one unit
             attempt = Attempt(cells, cases, skip_cells, job_run, self.limits.timeout,
                               hard_deadline)
             self._run_attempt(attempt, user)
             if attempt.ending == "done":
                 return job_run
             if not attempt.started:
-                job_run.sandbox_error = (attempt.status or
-                                         f"the sandbox {attempt.ending} before "
-                                         "running any code")
-                return job_run
+                if not ran_code:
+                    job_run.sandbox_error = (attempt.status or
+                                             f"the sandbox {attempt.ending} before "
+                                             "running any code")
+                    return job_run
+                if time.monotonic() >= hard_deadline:
+                    break
+                continue
+            ran_code = True
             unit = attempt.unit_in_progress()
             if unit is None:
                 return job_run
@@ -297,6 +338,7 @@ class Sandbox:
                 for fd in passed:
                     os.close(fd)
                 passed = []
+                attempt.cpu_seconds = self._cpu_clock(user, process.pid)
                 try:
                     attempt.converse(events_read, commands_write)
                 finally:
@@ -307,6 +349,15 @@ class Sandbox:
             for fd in own + passed:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+
+    def _cpu_clock(self, user: SandboxUser | None, launcher: int):
+        """A function returning the CPU seconds the sandbox used, or None."""
+        if self.mode == "none":
+            return None
+        group = self._cpu_groups.get(user.uid) if user is not None else None
+        if group is not None:
+            return group.seconds
+        return lambda: namespace_seconds(launcher)
 
     def _sys_path(self) -> list[str]:
         lib = INTERNAL_LIB if self.mode != "none" else str(self.lib.parent)
@@ -328,8 +379,10 @@ class Sandbox:
                      str(self.lib / "grading/runner.py"), *fds], None)
         uid = user.uid if user is not None else None
         group = self._memory_groups.get(uid) if uid is not None else None
+        cpu = self._cpu_groups.get(uid) if uid is not None else None
         config = {
-            "cgroup_procs": str(group / "cgroup.procs") if group else None,
+            "cgroup_procs": [*([str(group / "cgroup.procs")] if group else []),
+                             *(cpu.procs if cpu else [])],
             "root": _root_mount_point(self.python_paths),
             "system_paths": [path for path in SYSTEM_PATHS if os.path.lexists(path)],
             "binds": [*[(path, path, False) for path in self.python_paths],
@@ -426,7 +479,10 @@ class Attempt:
         self.status: str | None = None
         self._outgoing = b""
         self._events_left = 4 * (len(cells) + len(cases)) + 8
+        # Before the first event no student code runs: a wall-clock allowance.
         self._deadline = time.monotonic() + STARTUP_ALLOWANCE + unit_timeout
+        self._cpu_start: float | None = None
+        self.cpu_seconds: Callable[[], float] | None = None
 
     def header(self, sys_path: list[str]) -> bytes:
         """The job header the runner reads first: cells and cells to skip."""
@@ -439,6 +495,23 @@ class Attempt:
             return self.current
         return ("case", self.sent) if self.sent is not None else None
 
+    def _start_unit(self) -> None:
+        """A cell or call begins: its CPU time and its wall-clock ceiling start."""
+        if self.cpu_seconds is None:
+            self._deadline = time.monotonic() + self.unit_timeout
+            return
+        self._deadline = time.monotonic() + self.unit_timeout * WALL_CLOCK_FACTOR
+        with contextlib.suppress(OSError):
+            self._cpu_start = self.cpu_seconds()
+
+    def _cpu_exhausted(self) -> bool:
+        """Whether the unit in progress has used ``unit_timeout`` of CPU time."""
+        if self.cpu_seconds is None or self._cpu_start is None:
+            return False
+        with contextlib.suppress(OSError):
+            return self.cpu_seconds() - self._cpu_start >= self.unit_timeout
+        return False
+
     def converse(self, events_fd: int, commands_fd: int) -> None:
         """Read events and send calls until the runner is done or must be stopped."""
         os.set_blocking(commands_fd, False)
@@ -447,9 +520,11 @@ class Attempt:
             buffer, total = b"", 0
             while True:
                 remaining = min(self._deadline, self.hard_deadline) - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._cpu_exhausted():
                     self.ending = "timed out"
                     return
+                if self.cpu_seconds is not None:
+                    remaining = min(remaining, POLL_SECONDS)
                 self._watch_commands(selector, commands_fd)
                 for key, _ in selector.select(timeout=remaining):
                     if key.fd == commands_fd:
@@ -516,7 +591,7 @@ class Attempt:
                      and index < len(self.cells) and index not in self.skip_cells,
                      "cell event")
         self.current, self.last_cell = ("cell", index), index
-        self._deadline = time.monotonic() + self.unit_timeout
+        self._start_unit()
 
     def _on_cell_error(self, event, index: int) -> None:
         self._expect(self.current == ("cell", index), "cell error")
@@ -531,7 +606,7 @@ class Attempt:
         self._expect(self.phase == "cases" and index == self.sent
                      and self.current is None, "case event")
         self.current = ("case", index)
-        self._deadline = time.monotonic() + self.unit_timeout
+        self._start_unit()
 
     def _on_result(self, event, index: int) -> None:
         self._expect(self.current == ("case", index), "result")
@@ -545,7 +620,7 @@ class Attempt:
         self.ending = "done"
 
     def _send_next(self) -> None:
-        self._deadline = time.monotonic() + self.unit_timeout
+        self._start_unit()
         if self.pending:
             self.sent = self.pending.pop(0)
             case = self.cases[self.sent]
