@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import course_utils.grading.sandbox as sandbox_module
 from course_utils.grading.boundary import folder_name, printable_name
 from course_utils.grading.cli import main as course_grade
 from course_utils.grading.sandbox import Limits, Sandbox, choose_isolation
@@ -332,3 +333,39 @@ def test_a_restart_that_cannot_start_in_time_is_the_submissions_timeout(
         run = sandbox.run(cells, [{"function": "f", "args": [], "kwargs": {}}])
     assert run.sandbox_error is None
     assert run.results == {0: {"ended": "timed out"}}
+
+
+@pytest.mark.skipif(ISOLATION == "none", reason="no sandbox here")
+def test_timeouts_are_judged_on_cpu_time_without_a_cgroup(monkeypatch):
+    """Where no cpu cgroup can be made, the sandbox's CPU time comes from /proc.
+
+    A call that spins in four processes ends once they used 1 s of CPU time
+    together, before the wall-clock ceiling; one that sleeps ends at the ceiling.
+    """
+    readings: list[float] = []
+    namespace_seconds = sandbox_module.namespace_seconds
+
+    def traced(launcher: int) -> float:
+        readings.append(namespace_seconds(launcher))
+        return readings[-1]
+
+    monkeypatch.setattr(sandbox_module, "cpu_group", lambda uid: None)
+    monkeypatch.setattr(sandbox_module, "namespace_seconds", traced)
+    define = ("import os, time\ndef spin():\n    for _ in range(3):\n"
+              "        if os.fork() == 0:\n            break\n"
+              "    while True:\n        pass\n"
+              "def nap():\n    time.sleep(60)\n")
+    cases = [{"function": name, "args": [], "kwargs": {}} for name in ("spin", "nap")]
+    with Sandbox(ISOLATION, Limits(timeout=1.0)) as sandbox:
+        assert sandbox.cpu_bound == "none"
+        clocks = []
+        for case in cases:
+            readings.clear()
+            start = time.monotonic()
+            run = sandbox.run([{"label": "define", "source": define}], [case])
+            clocks.append(time.monotonic() - start)
+            assert run.results == {0: {"ended": "timed out"}}
+            if case["function"] == "spin":
+                spun = max(readings) - min(readings)
+    assert 1.0 <= spun < 1.5  # the four processes' time, read every 0.1 s
+    assert clocks[1] >= sandbox_module.WALL_CLOCK_FACTOR * 1.0 > clocks[0] - 1.0
