@@ -64,7 +64,9 @@ class GradingOptions:
     jobs : int
         Submissions graded in parallel.
     timeout : float
-        Seconds allowed for each cell and each hidden test.
+        Seconds of CPU time (of all the sandbox's processes together) allowed
+        for each cell and each hidden test; each also ends after
+        ``sandbox.WALL_CLOCK_FACTOR`` times as many seconds of wall-clock time.
     regrade : bool
         Grade again submissions already graded unchanged.
     isolation : str
@@ -140,6 +142,9 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
             log(f"note: no memory cgroup could be created; memory is limited per "
                 f"process only ({options.memory_mb} MB each, up to "
                 f"{limits.processes} processes per sandbox)")
+        if not sandbox.warning and sandbox.cpu_bound != "cgroup":
+            log("note: no cpu cgroup could be created; timeouts are judged on each "
+                "sandbox's CPU time, but a sandbox is not kept to one core")
         sandbox.check()
         for assignment in assignments:
             gradebook.record_questions(assignment.name, [

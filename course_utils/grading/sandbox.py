@@ -22,9 +22,14 @@ Nothing is written to the host's disk for a job: the job's cells reach the
 runner through an anonymous in-memory file, the hidden calls through a pipe,
 one call at a time and only after the previous call's result has arrived, and
 every event that comes back passes :mod:`boundary` and must be the event the
-grader expects next. Only the grader decides how a unit ended. In every mode
-the parent kills the whole process tree on a timeout, and expected values
-never enter the child.
+grader expects next. Only the grader decides how a unit ended. A unit times
+out on the CPU time of all the sandbox's processes together (:mod:`sandbox_cpu`;
+each sandbox is also held to one core where a cpu cgroup can be made), or at a
+wall-clock ceiling of ``WALL_CLOCK_FACTOR`` times the limit; in ``none`` mode
+on wall-clock time.
+In every mode the parent kills the whole process tree on a timeout, and
+expected values never enter the child. In ``root`` and ``userns`` mode the code
+gets a new empty session keyring and cannot make any keyring system call.
 """
 
 from __future__ import annotations
@@ -98,8 +103,10 @@ class JobRun:
 
     Introduced in the chapter "Instructor guide". ``results`` maps a case index
     to ``{"value": decoded}``, ``{"error": text}`` or ``{"ended": reason}``;
-    ``sandbox_error`` is set only when the sandbox itself never started (a
-    fault of the grading machine, never of the submission).
+    ``sandbox_error`` is set only when no student code ever ran in the job (a
+    fault of the grading machine, never of the submission): once any attempt
+    started, the job's time is the submission's, and calls still without a
+    result are ``timed out``.
     """
 
     results: dict[int, dict] = field(default_factory=dict)
