@@ -372,3 +372,40 @@ def test_timeouts_are_judged_on_cpu_time_without_a_cgroup(monkeypatch):
                 spun = max(readings) - min(readings)
     assert 1.0 <= spun < 1.5  # the four processes' time, read every 0.1 s
     assert clocks[1] >= 2.0
+
+
+STEAL_FIRST_EVENT = """
+import os, sys
+try:  # a read end of the runner's events channel, to take its events
+    _stolen = os.open(f"/proc/self/fd/{sys.argv[2]}", os.O_RDONLY | os.O_NONBLOCK)
+except OSError:
+    _stolen = None
+if _stolen is not None:
+    while True:
+        try:
+            os.read(_stolen, 65536)
+        except BlockingIOError:
+            break
+    os._exit(9)
+def f():
+    return 1.0
+"""
+
+
+@pytest.mark.parametrize("mode", ["root", "userns"])
+def test_the_first_event_cannot_be_taken_back(mode):
+    """Student code cannot read the runner's events (and so hide that it ran).
+
+    Where the sandbox runs as the grader's own user (``userns``), a pipe could
+    be opened again for reading through ``/proc/self/fd``; the events channel
+    is a socket, which cannot.
+    """
+    available = ISOLATION == "root" if mode == "root" \
+        else sandbox_module._can_use_user_namespaces()
+    if not available:
+        pytest.skip(f"no {mode} sandbox here")
+    cells = [{"label": "steal", "source": STEAL_FIRST_EVENT}]
+    with Sandbox(mode, Limits(timeout=TIMEOUT)) as sandbox:
+        run = sandbox.run(cells, [{"function": "f", "args": [], "kwargs": {}}])
+    assert run.sandbox_error is None
+    assert run.results == {0: {"value": 1.0}}

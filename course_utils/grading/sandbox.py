@@ -41,6 +41,7 @@ import queue
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -326,7 +327,7 @@ class Sandbox:
         return job_run
 
     def _run_attempt(self, attempt: Attempt, user: SandboxUser | None) -> None:
-        events_read, events_write = os.pipe()
+        events_read, events_write = _one_way_socket()
         commands_read, commands_write = os.pipe()
         status_read, status_write = os.pipe()
         header = _memory_file(attempt.header(self._sys_path()))
@@ -653,6 +654,21 @@ def _retire_unit(unit: tuple[str, int], ending: str, cases: list[dict],
         if later not in job_run.results \
                 and cases[later]["function"] == cases[index]["function"]:
             job_run.results[later] = {"ended": f"not run: an earlier check {ending}"}
+
+
+def _one_way_socket() -> tuple[int, int]:
+    """A connected pair of sockets that carries data only from the second fd.
+
+    The events channel. Not a pipe: where the sandbox runs as the grader's own
+    user (``userns``), a pipe's write end can be opened again for reading
+    through ``/proc/self/fd``, so student code could take the runner's events
+    (its first ``cell`` event among them) before the grader reads them. A
+    socket cannot be opened that way, and the sandbox's end is shut for reading.
+    """
+    grader_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    grader_end.shutdown(socket.SHUT_WR)
+    sandbox_end.shutdown(socket.SHUT_RD)
+    return grader_end.detach(), sandbox_end.detach()
 
 
 def _memory_file(data: bytes) -> int:
