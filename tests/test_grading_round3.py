@@ -409,3 +409,33 @@ def test_the_first_event_cannot_be_taken_back(mode):
         run = sandbox.run(cells, [{"function": "f", "args": [], "kwargs": {}}])
     assert run.sandbox_error is None
     assert run.results == {0: {"value": 1.0}}
+
+
+LATE_CELL = """
+import os, time
+def f():
+    time.sleep(max(0.0, {moment!r} - time.monotonic()))
+    os._exit(9)  # a restart follows, after this hidden call
+if time.monotonic() > {moment!r}:  # only in the restart
+    raise KeyError("any name, chosen from what the hidden call saw")
+"""
+
+
+@pytest.mark.skipif(ISOLATION == "none", reason="no sandbox here")
+def test_a_cell_problem_after_hidden_calls_is_a_fixed_outcome():
+    """A cell that fails only in a restart could carry what a hidden call saw.
+
+    (Through the clock, say.) Its problem reaches the feedback as a fixed
+    outcome; the instructor's report keeps the exception.
+    """
+    from course_utils.grading.grader import _student_reason
+
+    moment = time.monotonic() + 2.0
+    cells = [{"label": "cell 0", "source": LATE_CELL.format(moment=moment)}]
+    with Sandbox(ISOLATION, Limits(timeout=TIMEOUT)) as sandbox:
+        run = sandbox.run(cells, [{"function": "f", "args": [], "kwargs": {}}])
+    assert run.results == {0: {"ended": "crashed"}}
+    assert run.cell_problems[0].startswith("raised KeyError")
+    assert run.late_cells == {0}
+    assert _student_reason(run.cell_problems[0], late=True) == "raised an error"
+    assert _student_reason(run.cell_problems[0]) == "raised KeyError"

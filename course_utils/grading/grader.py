@@ -150,9 +150,9 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
             gradebook.record_questions(assignment.name, [
                 (question.name, question.prompt, question.points)
                 for question in assignment.questions.values()])
-        context = _Context(submissions_dir, feedback_dir, expected, sandbox,
-                           gradebook, options.regrade, log)
         started, clock = datetime.now(UTC), time.monotonic()
+        context = _Context(submissions_dir, feedback_dir, expected, sandbox,
+                           gradebook, options.regrade, log, started)
         futures = [pool.submit(_grade_and_record, context, student, assignment)
                    for student in students for assignment in assignments]
         graded = [future.result() for future in futures]
@@ -171,6 +171,7 @@ class _Context:
     gradebook: Gradebook
     regrade: bool
     log: Callable[[str], None]
+    started: datetime | None = None  # the run's start: the time in the feedback
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def _grade_and_record(context: _Context, student: Student, assignment: Assignmen
             return None
         grade_ = dataclasses.replace(grade_,
                                      seconds=round(time.monotonic() - clock, 3))
-        write_feedback(context.feedback_dir, grade_)
+        write_feedback(context.feedback_dir, grade_, context.started)
     except Exception as error:  # one submission must never end the run
         grade_ = _ungraded(student.name, assignment, "error",
                            f"the grader failed on this submission "
@@ -245,7 +246,7 @@ def _grade_and_record(context: _Context, student: Student, assignment: Assignmen
                            RETRY_PREFIX + type(error).__name__,
                            assignment.source_sha256)
         with contextlib.suppress(Exception):
-            write_feedback(context.feedback_dir, grade_)
+            write_feedback(context.feedback_dir, grade_, context.started)
     context.gradebook.record(grade_)
     context.log(f"{student.name}/{assignment.name}: {_number(grade_.points)}/"
                 f"{_number(grade_.max_points)} {grade_.status}")
@@ -361,7 +362,8 @@ def _grade_notebook(context: _Context, student: Student, assignment: Assignment,
     problems = sorted(run.cell_problems.items())
     detail = "; ".join(f"{cells[index]['label']} {clean_text(problem)}"
                        for index, problem in problems)
-    feedback = "; ".join(f"{cells[index]['label']} {_student_reason(problem)}"
+    feedback = "; ".join(f"{cells[index]['label']} "
+                         f"{_student_reason(problem, index in run.late_cells)}"
                          for index, problem in problems)
     return SubmissionGrade(student.name, assignment.name, "graded", detail,
                            submission_sha, source_sha, functions, feedback, answers)
@@ -500,12 +502,18 @@ def _check_case(result: dict | None, expected: object) -> tuple[str, str, str]:
     return "failed", comparison.reason, OUTCOMES[comparison.kind or "value"]
 
 
-def _student_reason(reason: str) -> str:
+def _student_reason(reason: str, late: bool = False) -> str:
     """A cell's problem for the feedback: an exception's message is left out.
 
-    Cells run before any hidden call, so what they raise cannot depend on the
-    hidden arguments; only the exception's name is kept when it is built in.
+    In the first start, cells run before any hidden call, so what they raise
+    cannot depend on the hidden arguments; only the exception's name is kept
+    when it is built in. A problem that came only in a restart (``late``),
+    after hidden calls, gets a fixed outcome.
     """
+    if late:
+        kind = "error" if reason.startswith("raised ") else \
+            "timeout" if "timed out" in reason else "crashed"
+        return OUTCOMES[kind]
     if not reason.startswith("raised "):
         return reason
     name = reason[len("raised "):].split(":", 1)[0].strip()
@@ -540,7 +548,8 @@ def _ungraded(student: str, assignment: Assignment, status: str, detail: str,
                            source_sha, functions)
 
 
-def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
+def write_feedback(feedback_dir: Path, grade_: SubmissionGrade,
+                   graded_at: datetime | None = None) -> Path:
     """Write the student's feedback file: checks passed or failed, no expected values.
 
     Introduced in the chapter "Instructor guide". Every line that carries text
@@ -551,16 +560,20 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
     ----------
     feedback_dir : Path
     grade_ : SubmissionGrade
+    graded_at : datetime, optional
+        The time shown; ``grade`` gives the run's start, the same for every
+        submission, so that the time a submission took cannot show in it.
 
     Returns
     -------
     Path
-        ``feedback_dir/<student>/<assignment>.md``.
+        ``feedback_dir/<student>/<assignment>.md`` (the student's part
+        shortened by :func:`boundary.student_file_name`).
     """
     lines = [f"# {grade_.assignment}: {_number(grade_.points)} / "
              f"{_number(grade_.max_points)} points",
-             "", f"Graded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Status: "
-                 f"{grade_.status}.", ""]
+             "", f"Graded {graded_at or datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
+                 f"Status: {grade_.status}.", ""]
     note = grade_.feedback or grade_.detail
     if note:
         lines += [f"Note: {markdown_text(note, 2000)}", ""]

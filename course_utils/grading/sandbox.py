@@ -107,12 +107,23 @@ class JobRun:
     ``sandbox_error`` is set only when no student code ever ran in the job (a
     fault of the grading machine, never of the submission): once any attempt
     started, the job's time is the submission's, and calls still without a
-    result are ``timed out``.
+    result are ``timed out``. ``late_cells`` are the cells whose problem was
+    recorded after a hidden call had been sent (in a restart): what such a
+    cell did may depend on the hidden arguments (through the clock, say).
     """
 
     results: dict[int, dict] = field(default_factory=dict)
     cell_problems: dict[int, str] = field(default_factory=dict)
     sandbox_error: str | None = None
+    calls_sent: bool = False
+    late_cells: set[int] = field(default_factory=set)
+
+    def cell_problem(self, index: int, problem: str) -> None:
+        """Record the first problem of a cell, and whether it came late."""
+        if index not in self.cell_problems:
+            self.cell_problems[index] = problem
+            if self.calls_sent:
+                self.late_cells.add(index)
 
 
 class SandboxError(RuntimeError):
@@ -603,7 +614,7 @@ class Attempt:
 
     def _on_cell_error(self, event, index: int) -> None:
         self._expect(self.current == ("cell", index), "cell error")
-        self.job_run.cell_problems.setdefault(index, f"raised {event.error}")
+        self.job_run.cell_problem(index, f"raised {event.error}")
 
     def _on_ready(self, event, index: None) -> None:
         self._expect(self.phase == "cells", "ready event")
@@ -630,6 +641,7 @@ class Attempt:
     def _send_next(self) -> None:
         self._start_unit()
         if self.pending:
+            self.job_run.calls_sent = True
             self.sent = self.pending.pop(0)
             case = self.cases[self.sent]
             line = {"index": self.sent, "function": case["function"],
@@ -645,7 +657,7 @@ def _retire_unit(unit: tuple[str, int], ending: str, cases: list[dict],
     """Record how the unit in progress ended, so that the next attempt skips it."""
     kind, index = unit
     if kind == "cell":
-        job_run.cell_problems.setdefault(index, ending)
+        job_run.cell_problem(index, ending)
         skip_cells.add(index)
         return
     job_run.results.setdefault(index, {"ended": ending})
