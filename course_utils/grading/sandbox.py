@@ -520,6 +520,7 @@ class Attempt:
             self._deadline = time.monotonic() + self.unit_timeout
             return
         self._deadline = time.monotonic() + self.unit_timeout * WALL_CLOCK_FACTOR
+        self._cpu_start = None  # if unreadable: the wall-clock ceiling only
         with contextlib.suppress(OSError):
             self._cpu_start = self.cpu_seconds()
 
