@@ -439,3 +439,35 @@ def test_a_cell_problem_after_hidden_calls_is_a_fixed_outcome():
     assert run.late_cells == {0}
     assert _student_reason(run.cell_problems[0], late=True) == "raised an error"
     assert _student_reason(run.cell_problems[0]) == "raised KeyError"
+
+
+REACH_KEYS_AROUND_THE_FILTER = """
+import ctypes, os
+def reach():
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = []
+    if libc.umount2(b"/proc/keys", 2) == 0:  # MNT_DETACH: remove the mask
+        found.append("unmasked /proc/keys")
+    try:
+        with open("/proc/keys") as handle:
+            found.append(f"read {len(handle.read())} bytes of /proc/keys")
+    except OSError:
+        pass
+    if libc.ptrace(16, 1, None, None) == 0:  # PTRACE_ATTACH to process 1
+        found.append("traced process 1")
+    return ", ".join(found) or "nothing"
+"""
+
+
+@pytest.mark.parametrize("mode", ["root", "userns"])
+def test_no_way_around_the_keyring_filter(mode):
+    """Neither unmasking /proc/keys nor tracing process 1 (which has no filter
+    before this fix, and the grader's session keyring) works, in either mode."""
+    available = ISOLATION == "root" if mode == "root" \
+        else sandbox_module._can_use_user_namespaces()
+    if not available:
+        pytest.skip(f"no {mode} sandbox here")
+    cells = [{"label": "reach", "source": REACH_KEYS_AROUND_THE_FILTER}]
+    with Sandbox(mode, Limits(timeout=TIMEOUT)) as sandbox:
+        run = sandbox.run(cells, [{"function": "reach", "args": [], "kwargs": {}}])
+    assert run.results == {0: {"value": "nothing"}}

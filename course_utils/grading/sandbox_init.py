@@ -6,13 +6,15 @@ inside fresh mount, network and PID namespaces, as their process 1. It uses
 only the standard library. It builds a new root file system that contains only
 what the runner needs, read-only (the Python installation, the system
 libraries and ``course_utils``), plus a size-limited in-memory work folder,
-``/tmp`` and ``/dev/shm``, and moves into it with ``chroot``. It then forks:
-the child sets resource limits, drops to the sandbox's own user, forbids
-gaining privileges (after joining a new empty session keyring) and installs a
-seccomp filter that refuses every kernel keyring system call, and replaces itself with
-the runner; process 1 itself never
-changes user, so the parent-death signal that ``unshare --kill-child`` gave it
-stays armed, and it only reaps processes until the runner ends. When process 1
+``/tmp`` and ``/dev/shm``, and moves into it with ``chroot``. Before anything
+else it joins a new, empty session keyring; after ``chroot`` it makes itself
+non-dumpable and installs a seccomp filter that refuses every kernel keyring
+system call, which every process of the sandbox inherits. It then forks: the
+child sets resource limits, empties its capability bounding set, drops to the
+sandbox's own user, forbids gaining privileges and replaces itself with the
+runner; process 1 itself never changes user, so the parent-death signal that
+``unshare --kill-child`` gave it stays armed, and it only reaps processes until
+the runner ends. When process 1
 ends, for whatever reason, the kernel kills every process in the namespace.
 Failures are reported on a status pipe that the runner never holds. Nothing of
 the source notebooks, the submissions, the gradebook or the rest of the
@@ -37,6 +39,10 @@ MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+EINVAL = 22
 SECCOMP_MODE_FILTER = 2
 SECCOMP_RET_KILL_PROCESS = 0x80000000
 SECCOMP_RET_ERRNO = 0x00050000
@@ -259,6 +265,40 @@ def forbid_keyrings() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
 
 
+def _prctl(option: int, argument: int, what: str) -> None:
+    if _libc.prctl(option, ctypes.c_ulong(argument), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({what}) failed")
+
+
+def guard_process_1() -> None:
+    """Process 1 of the sandbox, after ``chroot``: no keyrings, and not traceable.
+
+    Introduced in the chapter "Instructor guide". It forbids gaining
+    privileges and installs the keyring filter, which every process it starts
+    inherits, and makes itself non-dumpable, so that no process of the
+    sandbox without ``CAP_SYS_PTRACE`` can trace it.
+    """
+    _prctl(PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
+    forbid_keyrings()
+
+
+def drop_capabilities() -> None:
+    """Empty the capability bounding set and the ambient set (before ``exec``).
+
+    Introduced in the chapter "Instructor guide". With ``PR_SET_NO_NEW_PRIVS``
+    set, the runner then has no capability, even as user 0 of a user
+    namespace (``userns`` mode): it can neither unmount nor mount anything,
+    nor trace process 1.
+    """
+    for capability in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0) != 0:
+            if ctypes.get_errno() == EINVAL:  # past the last capability
+                break
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, "PR_CAP_AMBIENT")
+
+
 def _report_failure(status_fd: int, error: BaseException) -> None:
     message = f"{type(error).__name__}: {error}"[:2000]
     os.write(status_fd, message.encode(errors="replace"))
@@ -268,7 +308,8 @@ def start_runner(config: dict) -> None:
     """In the forked child: limits, the sandbox user, then ``exec`` of the runner.
 
     Introduced in the chapter "Instructor guide". The status pipe is closed on
-    ``exec``, so the runner and the student code can never write to it.
+    ``exec``, so the runner and the student code can never write to it. The
+    runner starts with no capability, under the keyring filter of process 1.
 
     Parameters
     ----------
@@ -278,9 +319,8 @@ def start_runner(config: dict) -> None:
     try:
         os.set_inheritable(status_fd, False)
         set_limits(config["limits"])
-        leave_session_keyring()
+        drop_capabilities()
         drop_privileges(config.get("uid"), config.get("gid"))
-        forbid_keyrings()
         os.execve(config["argv"][0], config["argv"], config["env"])
     except BaseException as error:  # the grader must learn why it never started
         _report_failure(status_fd, error)
@@ -320,6 +360,7 @@ def main() -> None:
         config = json.loads(handle.read())
     status_fd = config["status_fd"]
     try:
+        leave_session_keyring()  # before anything: every process inherits it
         for procs in config.get("cgroup_procs") or []:
             # Joined before anything else starts: every later process is counted.
             with open(procs, "w") as handle:
@@ -327,6 +368,7 @@ def main() -> None:
         root = build_root(config)
         os.chroot(root)
         os.chdir(config["workdir"])
+        guard_process_1()
         runner = os.fork()
     except BaseException as error:  # the grader must learn why it never started
         _report_failure(status_fd, error)
