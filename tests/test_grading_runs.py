@@ -33,7 +33,9 @@ from tests.conftest import write_submission as write
 
 SOURCE_DIR = single_assignment_source()
 COURSE_GRADE = [sys.executable, "-m", "course_utils.grading"]
-SLOW_RANDOM = graded_cell(GRADED_FUNCTIONS[1], "import time\ntime.sleep(30)")
+# Spins: a time limit is CPU time, and a sleeping call would wait for the
+# wall-clock ceiling (three times as long).
+SLOW_RANDOM = graded_cell(GRADED_FUNCTIONS[1], "while True:\n    pass")
 
 
 def _small_class(folder: Path, students: int, marker: str) -> None:

@@ -135,10 +135,12 @@ def test_feedback_names_the_wrong_checks_without_expected_values(graded_class):
     feedback = graded_class["gradebook"].parent / "feedback"
     text = (feedback / "xavier_n_out_with_output_layer" / f"{VARIANCE}.md").read_text()
     assert text.startswith(f"# {VARIANCE}: 2 / 7 points")
-    assert "'W1' has the wrong values" in text
-    assert "should be a list of the right length" in text
+    # Only fixed outcomes: which key or entry failed could depend on the hidden
+    # arguments (issue 20).
+    assert "hidden check 1: wrong value" in text and "W1" not in text
+    assert "hidden check 1: wrong shape or keys" in text
     arrays = (feedback / "returns_array" / f"{VARIANCE}.md").read_text()
-    assert "should be a list" in arrays
+    assert "hidden check 1: wrong shape or keys" in arrays
     # Xavier's first weight for [8, 5, 3, 2] (0.8929...) appears in no feedback.
     for path in feedback.rglob("*.md"):
         assert "0.892" not in path.read_text()

@@ -12,6 +12,7 @@ are kept.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -36,6 +37,7 @@ MAX_NOTEBOOK_CONTAINERS = 200_000
 SUPPORTED_NBFORMAT = 4
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _SPELLED_NUMBERS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+MAX_FILE_NAME_BYTES = 160  # well under the 255 of common file systems
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 # The same, less the newline and the tab that multi-line text keeps.
 LINE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
@@ -235,11 +237,14 @@ def markdown_text(text: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
 
 
 def printable_name(name: str) -> str:
-    """A folder name as text that SQLite and a CSV file accept.
+    """A folder name as text that SQLite and a CSV file accept, and that maps back.
 
-    Introduced in the chapter "Instructor guide". Bytes that are not UTF-8
-    (which Python holds as surrogates) become backslash escapes such as
-    ``\\xff``; control characters become escapes too.
+    Introduced in the chapter "Instructor guide". The name's bytes are written
+    as they are where they spell a printable character, except that a
+    backslash is doubled; every other byte (a byte that is not UTF-8, or a byte
+    of a control or other unprintable character) becomes ``\\xHH``. So the
+    mapping is reversible (:func:`folder_name`): two different folders never
+    get the same name.
 
     Parameters
     ----------
@@ -251,8 +256,65 @@ def printable_name(name: str) -> str:
     str
     """
     raw = name.encode("utf-8", "surrogateescape")
-    text = raw.decode("utf-8", "backslashreplace")
-    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    parts = []
+    for char in raw.decode("utf-8", "surrogateescape"):
+        if char == "\\":
+            parts.append("\\\\")
+        elif char.isprintable():
+            parts.append(char)
+        else:
+            parts.extend(f"\\x{byte:02x}" for byte in
+                         char.encode("utf-8", "surrogateescape"))
+    return "".join(parts)
+
+
+_NAME_ESCAPE = re.compile(r"\\(?:\\|x[0-9a-f]{2})")
+
+
+def folder_name(printable: str) -> str:
+    """The folder name (as ``os.listdir`` gives it) that :func:`printable_name` made.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    printable : str
+
+    Returns
+    -------
+    str
+    """
+    raw, position = bytearray(), 0
+    for match in _NAME_ESCAPE.finditer(printable):
+        raw += printable[position:match.start()].encode()
+        escape = match.group()
+        raw += b"\\" if escape == "\\\\" else bytes([int(escape[2:], 16)])
+        position = match.end()
+    raw += printable[position:].encode()
+    return os.fsdecode(bytes(raw))
+
+
+def student_file_name(student: str) -> str:
+    """The file name made from a student's recorded name, short enough for any path.
+
+    Introduced in the chapter "Instructor guide". A name longer than
+    ``MAX_FILE_NAME_BYTES`` (in UTF-8) keeps its start and gets a stable hash
+    of the whole name, so two long names never share a folder.
+
+    Parameters
+    ----------
+    student : str
+        The recorded name (see :func:`boundary.printable_name`).
+
+    Returns
+    -------
+    str
+    """
+    if len(student.encode()) <= MAX_FILE_NAME_BYTES:
+        return student
+    digest = hashlib.sha256(student.encode()).hexdigest()[:16]
+    start = student.encode()[:MAX_FILE_NAME_BYTES - 40].decode(errors="ignore")
+    return f"{start}-{digest}"
 
 
 # --- Sandbox events -------------------------------------------------------------

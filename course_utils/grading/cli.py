@@ -102,8 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--jobs", type=int, default=1,
                               help="submissions graded in parallel (default 1)")
     grade_parser.add_argument("--timeout", type=float, default=10.0,
-                              help="seconds per cell and per hidden test "
-                                   "(default 10)")
+                              help="seconds of CPU time per cell and per hidden "
+                                   "test (default 10; at most 3 times as long "
+                                   "in wall-clock time)")
     grade_parser.add_argument("--memory-mb", type=int, default=2048,
                               help="memory limit of student code (default 2048)")
     grade_parser.add_argument("--regrade", action="store_true",

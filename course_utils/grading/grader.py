@@ -10,6 +10,7 @@ the instructor's reference solution returns for the same calls.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -40,6 +41,7 @@ from course_utils.grading.boundary import (
     parse_notebook,
     printable_name,
     read_submission,
+    student_file_name,
 )
 from course_utils.grading.gradebook import FunctionGrade, Gradebook, SubmissionGrade
 from course_utils.grading.sandbox import JobRun, Limits, Sandbox
@@ -63,7 +65,9 @@ class GradingOptions:
     jobs : int
         Submissions graded in parallel.
     timeout : float
-        Seconds allowed for each cell and each hidden test.
+        Seconds of CPU time (of all the sandbox's processes together) allowed
+        for each cell and each hidden test; each also ends after
+        ``sandbox.WALL_CLOCK_FACTOR`` times as many seconds of wall-clock time.
     regrade : bool
         Grade again submissions already graded unchanged.
     isolation : str
@@ -152,15 +156,18 @@ def grade(source_dir: str | Path, submissions_dir: str | Path,
             log(f"note: no memory cgroup could be created; memory is limited per "
                 f"process only ({options.memory_mb} MB each, up to "
                 f"{limits.processes} processes per sandbox)")
+        if not sandbox.warning and sandbox.cpu_bound != "cgroup":
+            log("note: no cpu cgroup could be created; timeouts are judged on each "
+                "sandbox's CPU time, but a sandbox is not kept to one core")
         sandbox.check()
         for assignment in assignments:
             gradebook.record_questions(assignment.name, [
                 (question.name, question.prompt, question.points)
                 for question in assignment.questions.values()])
-        context = _Context(submissions_dir, feedback_dir, expected, sandbox,
-                           gradebook, options.regrade, log,
-                           course_assignments=course_assignments)
         started, clock = datetime.now(UTC), time.monotonic()
+        context = _Context(submissions_dir, feedback_dir, expected, sandbox,
+                           gradebook, options.regrade, log, started,
+                           course_assignments)
         futures = [pool.submit(_grade_and_record, context, student, assignment)
                    for student in students for assignment in assignments]
         graded = [future.result() for future in futures]
@@ -179,6 +186,7 @@ class _Context:
     gradebook: Gradebook
     regrade: bool
     log: Callable[[str], None]
+    started: datetime | None = None  # the run's start: the time in the feedback
     course_assignments: frozenset[str] = frozenset()
 
 
@@ -286,22 +294,29 @@ def list_students(submissions_dir: Path) -> list[Student]:
 
 def _grade_and_record(context: _Context, student: Student, assignment: Assignment
                       ) -> SubmissionGrade | None:
-    """Grade one submission; whatever goes wrong becomes its own ``error`` row."""
+    """Grade one submission; whatever goes wrong becomes its own ``error`` row.
+
+    Everything done for one submission, its feedback file included, is inside
+    the handler, so no folder name or submission ends the run.
+    """
     clock = time.monotonic()
     try:
         grade_ = _grade_if_changed(context, student, assignment)
+        if grade_ is None:
+            context.log(f"{student.name}/{assignment.name}: unchanged since graded, "
+                        "skipped")
+            return None
+        grade_ = dataclasses.replace(grade_,
+                                     seconds=round(time.monotonic() - clock, 3))
+        write_feedback(context.feedback_dir, grade_, context.started)
     except Exception as error:  # one submission must never end the run
         grade_ = _ungraded(student.name, assignment, "error",
                            f"the grader failed on this submission "
                            f"({type(error).__name__}: {clean_text(error)})",
                            RETRY_PREFIX + type(error).__name__,
                            assignment.source_sha256)
-    if grade_ is None:
-        context.log(f"{student.name}/{assignment.name}: unchanged since graded, "
-                    "skipped")
-        return None
-    grade_ = dataclasses.replace(grade_, seconds=round(time.monotonic() - clock, 3))
-    write_feedback(context.feedback_dir, grade_)
+        with contextlib.suppress(Exception):
+            write_feedback(context.feedback_dir, grade_, context.started)
     context.gradebook.record(grade_)
     context.log(f"{student.name}/{assignment.name}: {_number(grade_.points)}/"
                 f"{_number(grade_.max_points)} {grade_.status}")
@@ -417,7 +432,8 @@ def _grade_notebook(context: _Context, student: Student, assignment: Assignment,
     problems = sorted(run.cell_problems.items())
     detail = "; ".join(f"{cells[index]['label']} {clean_text(problem)}"
                        for index, problem in problems)
-    feedback = "; ".join(f"{cells[index]['label']} {_student_reason(problem)}"
+    feedback = "; ".join(f"{cells[index]['label']} "
+                         f"{_student_reason(problem, index in run.late_cells)}"
                          for index, problem in problems)
     return SubmissionGrade(student.name, assignment.name, "graded", detail,
                            submission_sha, source_sha, functions, feedback, answers)
@@ -512,9 +528,10 @@ def _grade_function(function: GradedFunction, assignment: Assignment, run: JobRu
     details, feedback = [], []
     status = "passed"
     for number, index in enumerate(_case_indices(assignment, function), start=1):
-        check_status, reason = _check_case(run.results.get(index), expected[index])
+        check_status, reason, outcome = _check_case(run.results.get(index),
+                                                    expected[index])
         details.append(f"hidden check {number}: {clean_text(reason)}")
-        feedback.append(f"hidden check {number}: {_student_reason(reason)}")
+        feedback.append(f"hidden check {number}: {outcome}")
         if check_status != "passed" and status == "passed":
             status = check_status
     points = function.points if status == "passed" else 0.0
@@ -527,25 +544,40 @@ def _case_indices(assignment: Assignment, function: GradedFunction) -> list[int]
             if case.function == function.name]
 
 
-def _check_case(result: dict | None, expected: object) -> tuple[str, str]:
+# What the student's feedback may say about one hidden check: a fixed text per
+# kind of outcome, never a detail (an exception's type or message, a key, a
+# shape) that the submission could make depend on the hidden arguments.
+OUTCOMES = {"passed": "passed", "value": "wrong value", "shape": "wrong shape or keys",
+            "error": "raised an error", "timeout": "timed out", "crashed": "crashed"}
+
+
+def _check_case(result: dict | None, expected: object) -> tuple[str, str, str]:
+    """The check's status, the instructor's reason, and the student's outcome."""
     if result is None:
-        return "error", "was not run"
+        return "crashed", "was not run", OUTCOMES["crashed"]
     if "ended" in result:
         status = "timeout" if "timed out" in result["ended"] else "crashed"
-        return status, result["ended"]
+        return status, result["ended"], OUTCOMES[status]
     if "error" in result:
-        return "error", f"raised {result['error']}"
+        return "error", f"raised {result['error']}", OUTCOMES["error"]
     comparison = compare(expected, result["value"])
-    return ("passed", "passed") if comparison.passed \
-        else ("failed", comparison.reason)
+    if comparison.passed:
+        return "passed", "passed", OUTCOMES["passed"]
+    return "failed", comparison.reason, OUTCOMES[comparison.kind or "value"]
 
 
-def _student_reason(reason: str) -> str:
-    """A reason for the feedback: an exception's message is left out.
+def _student_reason(reason: str, late: bool = False) -> str:
+    """A cell's problem for the feedback: an exception's message is left out.
 
-    A message, or the name of an exception class the submission defined, could
-    carry the hidden arguments out; only built-in exception names are shown.
+    In the first start, cells run before any hidden call, so what they raise
+    cannot depend on the hidden arguments; only the exception's name is kept
+    when it is built in. A problem that came only in a restart (``late``),
+    after hidden calls, gets a fixed outcome.
     """
+    if late:
+        kind = "error" if reason.startswith("raised ") else \
+            "timeout" if "timed out" in reason else "crashed"
+        return OUTCOMES[kind]
     if not reason.startswith("raised "):
         return reason
     name = reason[len("raised "):].split(":", 1)[0].strip()
@@ -580,7 +612,8 @@ def _ungraded(student: str, assignment: Assignment, status: str, detail: str,
                            source_sha, functions)
 
 
-def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
+def write_feedback(feedback_dir: Path, grade_: SubmissionGrade,
+                   graded_at: datetime | None = None) -> Path:
     """Write the student's feedback file: checks passed or failed, no expected values.
 
     Introduced in the chapter "Instructor guide". Every line that carries text
@@ -591,16 +624,20 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
     ----------
     feedback_dir : Path
     grade_ : SubmissionGrade
+    graded_at : datetime, optional
+        The time shown; ``grade`` gives the run's start, the same for every
+        submission, so that the time a submission took cannot show in it.
 
     Returns
     -------
     Path
-        ``feedback_dir/<student>/<assignment>.md``.
+        ``feedback_dir/<student>/<assignment>.md`` (the student's part
+        shortened by :func:`boundary.student_file_name`).
     """
     lines = [f"# {grade_.assignment}: {_number(grade_.points)} / "
              f"{_number(grade_.max_points)} points",
-             "", f"Graded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Status: "
-                 f"{grade_.status}.", ""]
+             "", f"Graded {graded_at or datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
+                 f"Status: {grade_.status}.", ""]
     note = grade_.feedback or grade_.detail
     if note:
         lines += [f"Note: {markdown_text(note, 2000)}", ""]
@@ -610,7 +647,8 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade) -> Path:
         text = function.feedback or function.detail
         lines += [f"- {markdown_text(line)}" for line in text.split("\n") if line]
         lines.append("")
-    target = feedback_dir / grade_.student / f"{grade_.assignment}.md"
+    target = (feedback_dir / student_file_name(grade_.student)
+              / f"{grade_.assignment}.md")
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(".tmp")
     temporary.write_text("\n".join(lines))

@@ -21,7 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from course_utils.grading.assignment import load_assignment
-from course_utils.grading.boundary import bounded_text, markdown_text
+from course_utils.grading.boundary import (
+    bounded_text,
+    markdown_text,
+    student_file_name,
+)
 from course_utils.grading.gradebook import Gradebook, Total, open_gradebook
 
 SITE_URL = "https://weight-init-course.github.io/weight-initialization"
@@ -136,7 +140,7 @@ def write_feedback_pages(gradebook_path: str | Path, out_dir: str | Path,
                              data["answers"].get(key, []),
                              calls.get(total.assignment, {}), options.site_url,
                              data["names"].get(total.student, ""))
-        folder = out_dir / total.student
+        folder = out_dir / student_file_name(total.student)
         if folder.is_symlink():
             continue
         folder.mkdir(parents=True, exist_ok=True)

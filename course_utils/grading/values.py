@@ -5,7 +5,9 @@ Reported values arrive as plain JSON (see :func:`runner.encode`); they are
 checked strictly and turned into NumPy arrays by :mod:`boundary`, never
 unpickled, so no object of the student's making (with, say, an ``__eq__`` that
 is always true) ever takes part in a comparison. A reason never quotes what the
-student returned (which could carry the hidden arguments) nor an expected value.
+student returned nor an expected value; it is for the instructor's report only,
+since which key or entry failed depends on the hidden arguments. The student's
+feedback shows only the kind of failure (``shape`` or ``value``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Comparison:
 
     passed: bool
     reason: str = ""
+    kind: str = ""  # for a failure: "shape" (type, shape, keys, length) or "value"
 
 
 def compare(expected: object, actual: object, where: str = "the result") -> Comparison:
@@ -50,14 +53,15 @@ def compare(expected: object, actual: object, where: str = "the result") -> Comp
     """
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return Comparison(False, f"{where} should be a dict")
+            return Comparison(False, f"{where} should be a dict", "shape")
         missing = sorted(set(expected) - set(actual))
         # Only whether there are unexpected keys: their names or number would
         # let a submission write what it likes into the feedback.
         extra = "some" if set(actual) - set(expected) else "none"
         if missing or extra != "none":
             return Comparison(False, f"{where} has the wrong keys (missing: "
-                                     f"{missing or 'none'}, unexpected: {extra})")
+                                     f"{missing or 'none'}, unexpected: {extra})",
+                              "shape")
         for key in expected:
             result = compare(expected[key], actual[key], f"{key!r}")
             if not result.passed:
@@ -65,7 +69,8 @@ def compare(expected: object, actual: object, where: str = "the result") -> Comp
         return Comparison(True)
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
-            return Comparison(False, f"{where} should be a list of the right length")
+            return Comparison(False, f"{where} should be a list of the right length",
+                              "shape")
         for position, (want, got) in enumerate(zip(expected, actual, strict=True)):
             result = compare(want, got, f"{where}[{position}]")
             if not result.passed:
@@ -73,16 +78,16 @@ def compare(expected: object, actual: object, where: str = "the result") -> Comp
         return Comparison(True)
     if isinstance(expected, np.ndarray):
         if not isinstance(actual, np.ndarray):
-            return Comparison(False, f"{where} should be a NumPy array")
+            return Comparison(False, f"{where} should be a NumPy array", "shape")
         if actual.shape != expected.shape:
-            return Comparison(False, f"{where} has the wrong shape")
+            return Comparison(False, f"{where} has the wrong shape", "shape")
         return _close(expected, actual, where)
     if isinstance(expected, float):
         if not isinstance(actual, float):
-            return Comparison(False, f"{where} should be a number")
+            return Comparison(False, f"{where} should be a number", "shape")
         return _close(np.array(expected), np.array(actual), where)
     if actual != expected or type(actual) is not type(expected):
-        return Comparison(False, f"{where} has the wrong value")
+        return Comparison(False, f"{where} has the wrong value", "value")
     return Comparison(True)
 
 
@@ -90,4 +95,4 @@ def _close(expected: np.ndarray, actual: np.ndarray, where: str) -> Comparison:
     if np.allclose(actual, expected, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE,
                    equal_nan=True):
         return Comparison(True)
-    return Comparison(False, f"{where} has the wrong values")
+    return Comparison(False, f"{where} has the wrong values", "value")

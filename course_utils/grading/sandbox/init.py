@@ -6,11 +6,15 @@ inside fresh mount, network and PID namespaces, as their process 1. It uses
 only the standard library. It builds a new root file system that contains only
 what the runner needs, read-only (the Python installation, the system
 libraries and ``course_utils``), plus a size-limited in-memory work folder,
-``/tmp`` and ``/dev/shm``, and moves into it with ``chroot``. It then forks:
-the child sets resource limits, drops to the sandbox's own user, forbids
-gaining privileges and replaces itself with the runner; process 1 itself never
-changes user, so the parent-death signal that ``unshare --kill-child`` gave it
-stays armed, and it only reaps processes until the runner ends. When process 1
+``/tmp`` and ``/dev/shm``, and moves into it with ``chroot``. Before anything
+else it joins a new, empty session keyring; after ``chroot`` it makes itself
+non-dumpable and installs a seccomp filter that refuses every kernel keyring
+system call, which every process of the sandbox inherits. It then forks: the
+child sets resource limits, empties its capability bounding set, drops to the
+sandbox's own user, forbids gaining privileges and replaces itself with the
+runner; process 1 itself never changes user, so the parent-death signal that
+``unshare --kill-child`` gave it stays armed, and it only reaps processes until
+the runner ends. When process 1
 ends, for whatever reason, the kernel kills every process in the namespace.
 Failures are reported on a status pipe that the runner never holds. Nothing of
 the source notebooks, the submissions, the gradebook or the rest of the
@@ -34,6 +38,26 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+EINVAL = 22
+SECCOMP_MODE_FILTER = 2
+SECCOMP_RET_KILL_PROCESS = 0x80000000
+SECCOMP_RET_ERRNO = 0x00050000
+SECCOMP_RET_ALLOW = 0x7FFF0000
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+EPERM, ENOSYS = 1, 38
+KEYCTL_JOIN_SESSION_KEYRING = 1
+# Per architecture: the audit arch of its native system calls, the numbers of
+# add_key, request_key and keyctl, and the bit that marks x32 calls (x86_64).
+KEY_SYSCALLS = {
+    "x86_64": (0xC000003E, (248, 249, 250), 0x40000000),
+    "aarch64": (0xC00000B7, (217, 218, 219), None),
+}
+# Files of the sandbox's /proc that show kernel keys (masked).
+MASKED_PROC_FILES = ("/proc/keys", "/proc/key-users")
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
@@ -124,6 +148,12 @@ def build_root(config: dict) -> str:
            f"mode=0700,size={config['work_size_mb']}m,nr_inodes=4096{owner}")
     os.makedirs(_inside(root, "/proc"), exist_ok=True)
     _mount("proc", _inside(root, "/proc"), "proc", MS_NOSUID | MS_NODEV)
+    for path in MASKED_PROC_FILES:
+        try:  # /dev/null on a nodev mount: opening it fails
+            _bind(root, "/dev/null", path)
+        except OSError:
+            if config.get("uid") is not None:  # required as root; tried in userns
+                raise
     return root
 
 
@@ -159,6 +189,116 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def keyring_filter(machine: str) -> list[tuple[int, int, int, int]]:
+    """The seccomp program that refuses every kernel keyring system call.
+
+    Introduced in the chapter "Instructor guide". ``add_key``, ``request_key``
+    and ``keyctl`` fail with ``EPERM`` (as in the default profile of container
+    runtimes); on x86_64 so does every x32 call; a call made with another
+    architecture's numbers (``int 0x80``) kills the process.
+
+    Parameters
+    ----------
+    machine : str
+        ``os.uname().machine``.
+
+    Returns
+    -------
+    list of tuple
+        ``(code, jt, jf, k)`` BPF instructions.
+    """
+    if machine not in KEY_SYSCALLS:
+        raise OSError(f"no keyring filter for the architecture {machine}")
+    arch, numbers, x32_bit = KEY_SYSCALLS[machine]
+    checks = [(BPF_JGE_K, x32_bit)] if x32_bit is not None else []
+    checks += [(BPF_JEQ_K, number) for number in numbers]
+    program = [(BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 1, 0, arch),
+               (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS), (BPF_LD_W_ABS, 0, 0, 0)]
+    for position, (code, value) in enumerate(checks):
+        # Jump to the final "refuse" (after the remaining checks and "allow").
+        program.append((code, len(checks) - position, 0, value))
+    program += [(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+                (BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM)]
+    return program
+
+
+def leave_session_keyring() -> None:
+    """Join a new, empty, anonymous session keyring (before dropping privileges).
+
+    Introduced in the chapter "Instructor guide". The session keyring of
+    whoever runs the grader (and whatever it holds) is no longer this
+    process's. The new keyring belongs to the grader's user, so nothing is
+    charged to, or left for, the sandbox's user id.
+    """
+    machine = os.uname().machine
+    if machine not in KEY_SYSCALLS:
+        raise OSError(f"no keyring filter for the architecture {machine}")
+    keyctl = KEY_SYSCALLS[machine][1][2]
+    if _libc.syscall(ctypes.c_long(keyctl), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING),
+                     None) < 0 and ctypes.get_errno() != ENOSYS:
+        raise OSError(ctypes.get_errno(), "keyctl(KEYCTL_JOIN_SESSION_KEYRING) failed")
+
+
+def forbid_keyrings() -> None:
+    """Refuse every kernel keyring system call from now on (seccomp).
+
+    Introduced in the chapter "Instructor guide". Afterwards no keyring (the
+    session keyring, the user id's own ones, any other) can be read, searched,
+    created or linked to, by this process or any it starts. Needs
+    ``PR_SET_NO_NEW_PRIVS`` first, which :func:`drop_privileges` sets.
+    """
+    program = keyring_filter(os.uname().machine)
+    instructions = (_SockFilter * len(program))(*[_SockFilter(*instruction)
+                                                  for instruction in program])
+    fprog = _SockFprog(len(program), instructions)
+    if _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0,
+                   0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+
+
+def _prctl(option: int, argument: int, what: str) -> None:
+    if _libc.prctl(option, ctypes.c_ulong(argument), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({what}) failed")
+
+
+def guard_process_1() -> None:
+    """Process 1 of the sandbox, after ``chroot``: no keyrings, and not traceable.
+
+    Introduced in the chapter "Instructor guide". It forbids gaining
+    privileges and installs the keyring filter, which every process it starts
+    inherits, and makes itself non-dumpable, so that no process of the
+    sandbox without ``CAP_SYS_PTRACE`` can trace it.
+    """
+    _prctl(PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
+    forbid_keyrings()
+
+
+def drop_capabilities() -> None:
+    """Empty the capability bounding set and the ambient set (before ``exec``).
+
+    Introduced in the chapter "Instructor guide". With ``PR_SET_NO_NEW_PRIVS``
+    set, the runner then has no capability, even as user 0 of a user
+    namespace (``userns`` mode): it can neither unmount nor mount anything,
+    nor trace process 1.
+    """
+    for capability in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0) != 0:
+            if ctypes.get_errno() == EINVAL:  # past the last capability
+                break
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, "PR_CAP_AMBIENT")
+
+
 def _report_failure(status_fd: int, error: BaseException) -> None:
     message = f"{type(error).__name__}: {error}"[:2000]
     os.write(status_fd, message.encode(errors="replace"))
@@ -168,7 +308,8 @@ def start_runner(config: dict) -> None:
     """In the forked child: limits, the sandbox user, then ``exec`` of the runner.
 
     Introduced in the chapter "Instructor guide". The status pipe is closed on
-    ``exec``, so the runner and the student code can never write to it.
+    ``exec``, so the runner and the student code can never write to it. The
+    runner starts with no capability, under the keyring filter of process 1.
 
     Parameters
     ----------
@@ -178,6 +319,7 @@ def start_runner(config: dict) -> None:
     try:
         os.set_inheritable(status_fd, False)
         set_limits(config["limits"])
+        drop_capabilities()
         drop_privileges(config.get("uid"), config.get("gid"))
         os.execve(config["argv"][0], config["argv"], config["env"])
     except BaseException as error:  # the grader must learn why it never started
@@ -218,13 +360,15 @@ def main() -> None:
         config = json.loads(handle.read())
     status_fd = config["status_fd"]
     try:
-        if config.get("cgroup_procs"):
+        leave_session_keyring()  # before anything: every process inherits it
+        for procs in config.get("cgroup_procs") or []:
             # Joined before anything else starts: every later process is counted.
-            with open(config["cgroup_procs"], "w") as handle:
+            with open(procs, "w") as handle:
                 handle.write("0")
         root = build_root(config)
         os.chroot(root)
         os.chdir(config["workdir"])
+        guard_process_1()
         runner = os.fork()
     except BaseException as error:  # the grader must learn why it never started
         _report_failure(status_fd, error)

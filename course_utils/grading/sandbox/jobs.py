@@ -22,9 +22,14 @@ Nothing is written to the host's disk for a job: the job's cells reach the
 runner through an anonymous in-memory file, the hidden calls through a pipe,
 one call at a time and only after the previous call's result has arrived, and
 every event that comes back passes :mod:`boundary` and must be the event the
-grader expects next. Only the grader decides how a unit ended. In every mode
-the parent kills the whole process tree on a timeout, and expected values
-never enter the child.
+grader expects next. Only the grader decides how a unit ended. A unit times
+out on the CPU time of all the sandbox's processes together (:mod:`cpu`;
+each sandbox is also held to one core where a cpu cgroup can be made), or at a
+wall-clock ceiling of ``WALL_CLOCK_FACTOR`` times the limit; in ``none`` mode
+on wall-clock time.
+In every mode the parent kills the whole process tree on a timeout, and
+expected values never enter the child. In ``root`` and ``userns`` mode the code
+gets a new empty session keyring and cannot make any keyring system call.
 """
 
 from __future__ import annotations
@@ -36,15 +41,23 @@ import queue
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils
 from course_utils.grading.boundary import BoundaryError, clean_text, parse_event
+from course_utils.grading.sandbox.cpu import (
+    CpuGroup,
+    cpu_group,
+    namespace_seconds,
+    remove_cpu_group,
+)
 from course_utils.grading.sandbox.memory import memory_group, remove_group
 from course_utils.grading.sandbox.users import SandboxUser, claim_user, sweep
 
@@ -55,6 +68,12 @@ ROOT_MOUNT_POINTS = ("/mnt", "/media", "/srv", "/opt", "/tmp")
 MAX_RUN_EVENT_BYTES = 32 * 2**20
 MAX_STATUS_BYTES = 4096
 STARTUP_ALLOWANCE = 20.0  # seconds for namespaces, chroot and importing numpy
+# A unit (a cell or a hidden call) times out when the sandbox's processes
+# together have used ``timeout`` seconds of CPU time on it, or, whatever they
+# used, after this many times ``timeout`` of wall-clock time (a generous
+# ceiling: a submission that sleeps, or waits, still ends).
+WALL_CLOCK_FACTOR = 3.0
+POLL_SECONDS = 0.1  # how often the grader reads the sandbox's CPU time
 # Machine-specific OpenBLAS settings are kept: on some processors they are
 # needed for correct results.
 PASSED_ENVIRONMENT_PREFIXES = ("OPENBLAS_",)
@@ -85,13 +104,26 @@ class JobRun:
 
     Introduced in the chapter "Instructor guide". ``results`` maps a case index
     to ``{"value": decoded}``, ``{"error": text}`` or ``{"ended": reason}``;
-    ``sandbox_error`` is set only when the sandbox itself never started (a
-    fault of the grading machine, never of the submission).
+    ``sandbox_error`` is set only when no student code ever ran in the job (a
+    fault of the grading machine, never of the submission): once any attempt
+    started, the job's time is the submission's, and calls still without a
+    result are ``timed out``. ``late_cells`` are the cells whose problem was
+    recorded after a hidden call had been sent (in a restart): what such a
+    cell did may depend on the hidden arguments (through the clock, say).
     """
 
     results: dict[int, dict] = field(default_factory=dict)
     cell_problems: dict[int, str] = field(default_factory=dict)
     sandbox_error: str | None = None
+    calls_sent: bool = False
+    late_cells: set[int] = field(default_factory=set)
+
+    def cell_problem(self, index: int, problem: str) -> None:
+        """Record the first problem of a cell, and whether it came late."""
+        if index not in self.cell_problems:
+            self.cell_problems[index] = problem
+            if self.calls_sent:
+                self.late_cells.add(index)
 
 
 class SandboxError(RuntimeError):
@@ -174,6 +206,7 @@ class Sandbox:
         self._users: queue.Queue[SandboxUser | None] = queue.Queue()
         self._retired: list[SandboxUser] = []
         self._memory_groups: dict[int, Path | None] = {}
+        self._cpu_groups: dict[int, CpuGroup | None] = {}
         if self.mode == "root":
             _check_world_readable(self.lib)
             for _ in range(slots):
@@ -189,10 +222,23 @@ class Sandbox:
         groups = self._memory_groups.values()
         return "cgroup" if groups and all(groups) else "per process"
 
+    @property
+    def cpu_bound(self) -> str:
+        """``cgroup`` if all processes of a sandbox share one CPU quota, else
+        ``none`` (their CPU time is still what timeouts are judged on)."""
+        groups = self._cpu_groups.values()
+        return "cgroup" if groups and all(groups) else "none"
+
+    def job_seconds(self, units: int) -> float:
+        """The wall-clock ceiling of a whole job of ``units`` cells and calls."""
+        return (STARTUP_ALLOWANCE * 2
+                + self.limits.timeout * WALL_CLOCK_FACTOR * (units + 1))
+
     def _claim(self) -> SandboxUser:
         user = claim_user()
         self._memory_groups[user.uid] = memory_group(
             user.uid, self.limits.memory_mb * 2**20)
+        self._cpu_groups[user.uid] = cpu_group(user.uid)
         return user
 
     @property
@@ -212,6 +258,7 @@ class Sandbox:
             user = self._users.get_nowait()
             if user is not None and sweep(user.uid):
                 remove_group(self._memory_groups.get(user.uid))
+                remove_cpu_group(self._cpu_groups.get(user.uid))
                 user.release()
 
     def check(self) -> None:
@@ -251,22 +298,35 @@ class Sandbox:
 
     def _run_with(self, user: SandboxUser | None, cells: list[dict],
                   cases: list[dict]) -> JobRun:
+        """Attempts until every unit has an ending.
+
+        The rule: only a job in which no student code ever ran can end as a
+        sandbox error (the machine's fault). Once an attempt has started, any
+        time the job spends is the submission's: a later attempt that fails to
+        start, even because the job's deadline came first, ends the remaining
+        calls as ``timed out``.
+        """
         job_run = JobRun()
         skip_cells: set[int] = set()
         units = len(cells) + len(cases)
-        hard_deadline = (time.monotonic() + STARTUP_ALLOWANCE * 2
-                         + self.limits.timeout * (units + 1))
-        for _ in range(units + 2):  # each restart retires at least one unit
+        hard_deadline = time.monotonic() + self.job_seconds(units)
+        ran_code = False
+        for _ in range(units + 2):  # each started restart retires at least one unit
             attempt = Attempt(cells, cases, skip_cells, job_run, self.limits.timeout,
                               hard_deadline)
             self._run_attempt(attempt, user)
             if attempt.ending == "done":
                 return job_run
             if not attempt.started:
-                job_run.sandbox_error = (attempt.status or
-                                         f"the sandbox {attempt.ending} before "
-                                         "running any code")
-                return job_run
+                if not ran_code:
+                    job_run.sandbox_error = (attempt.status or
+                                             f"the sandbox {attempt.ending} before "
+                                             "running any code")
+                    return job_run
+                if time.monotonic() >= hard_deadline:
+                    break
+                continue
+            ran_code = True
             unit = attempt.unit_in_progress()
             if unit is None:
                 return job_run
@@ -278,7 +338,7 @@ class Sandbox:
         return job_run
 
     def _run_attempt(self, attempt: Attempt, user: SandboxUser | None) -> None:
-        events_read, events_write = os.pipe()
+        events_read, events_write = _one_way_socket()
         commands_read, commands_write = os.pipe()
         status_read, status_write = os.pipe()
         header = _memory_file(attempt.header(self._sys_path()))
@@ -297,6 +357,7 @@ class Sandbox:
                 for fd in passed:
                     os.close(fd)
                 passed = []
+                attempt.cpu_seconds = self._cpu_clock(user, process.pid)
                 try:
                     attempt.converse(events_read, commands_write)
                 finally:
@@ -307,6 +368,15 @@ class Sandbox:
             for fd in own + passed:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+
+    def _cpu_clock(self, user: SandboxUser | None, launcher: int):
+        """A function returning the CPU seconds the sandbox used, or None."""
+        if self.mode == "none":
+            return None
+        group = self._cpu_groups.get(user.uid) if user is not None else None
+        if group is not None:
+            return group.seconds
+        return lambda: namespace_seconds(launcher)
 
     def _sys_path(self) -> list[str]:
         lib = INTERNAL_LIB if self.mode != "none" else str(self.lib.parent)
@@ -328,8 +398,10 @@ class Sandbox:
                      str(self.lib / "grading/sandbox/runner.py"), *fds], None)
         uid = user.uid if user is not None else None
         group = self._memory_groups.get(uid) if uid is not None else None
+        cpu = self._cpu_groups.get(uid) if uid is not None else None
         config = {
-            "cgroup_procs": str(group / "cgroup.procs") if group else None,
+            "cgroup_procs": [*([str(group / "cgroup.procs")] if group else []),
+                             *(cpu.procs if cpu else [])],
             "root": _root_mount_point(self.python_paths),
             "system_paths": [path for path in SYSTEM_PATHS if os.path.lexists(path)],
             "binds": [*[(path, path, False) for path in self.python_paths],
@@ -427,7 +499,10 @@ class Attempt:
         self.status: str | None = None
         self._outgoing = b""
         self._events_left = 4 * (len(cells) + len(cases)) + 8
+        # Before the first event no student code runs: a wall-clock allowance.
         self._deadline = time.monotonic() + STARTUP_ALLOWANCE + unit_timeout
+        self._cpu_start: float | None = None
+        self.cpu_seconds: Callable[[], float] | None = None
 
     def header(self, sys_path: list[str]) -> bytes:
         """The job header the runner reads first: cells and cells to skip."""
@@ -440,6 +515,24 @@ class Attempt:
             return self.current
         return ("case", self.sent) if self.sent is not None else None
 
+    def _start_unit(self) -> None:
+        """A cell or call begins: its CPU time and its wall-clock ceiling start."""
+        if self.cpu_seconds is None:
+            self._deadline = time.monotonic() + self.unit_timeout
+            return
+        self._deadline = time.monotonic() + self.unit_timeout * WALL_CLOCK_FACTOR
+        self._cpu_start = None  # if unreadable: the wall-clock ceiling only
+        with contextlib.suppress(OSError):
+            self._cpu_start = self.cpu_seconds()
+
+    def _cpu_exhausted(self) -> bool:
+        """Whether the unit in progress has used ``unit_timeout`` of CPU time."""
+        if self.cpu_seconds is None or self._cpu_start is None:
+            return False
+        with contextlib.suppress(OSError):
+            return self.cpu_seconds() - self._cpu_start >= self.unit_timeout
+        return False
+
     def converse(self, events_fd: int, commands_fd: int) -> None:
         """Read events and send calls until the runner is done or must be stopped."""
         os.set_blocking(commands_fd, False)
@@ -448,9 +541,11 @@ class Attempt:
             buffer, total = b"", 0
             while True:
                 remaining = min(self._deadline, self.hard_deadline) - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._cpu_exhausted():
                     self.ending = "timed out"
                     return
+                if self.cpu_seconds is not None:
+                    remaining = min(remaining, POLL_SECONDS)
                 self._watch_commands(selector, commands_fd)
                 for key, _ in selector.select(timeout=remaining):
                     if key.fd == commands_fd:
@@ -517,11 +612,11 @@ class Attempt:
                      and index < len(self.cells) and index not in self.skip_cells,
                      "cell event")
         self.current, self.last_cell = ("cell", index), index
-        self._deadline = time.monotonic() + self.unit_timeout
+        self._start_unit()
 
     def _on_cell_error(self, event, index: int) -> None:
         self._expect(self.current == ("cell", index), "cell error")
-        self.job_run.cell_problems.setdefault(index, f"raised {event.error}")
+        self.job_run.cell_problem(index, f"raised {event.error}")
 
     def _on_ready(self, event, index: None) -> None:
         self._expect(self.phase == "cells", "ready event")
@@ -532,7 +627,7 @@ class Attempt:
         self._expect(self.phase == "cases" and index == self.sent
                      and self.current is None, "case event")
         self.current = ("case", index)
-        self._deadline = time.monotonic() + self.unit_timeout
+        self._start_unit()
 
     def _on_result(self, event, index: int) -> None:
         self._expect(self.current == ("case", index), "result")
@@ -546,8 +641,9 @@ class Attempt:
         self.ending = "done"
 
     def _send_next(self) -> None:
-        self._deadline = time.monotonic() + self.unit_timeout
+        self._start_unit()
         if self.pending:
+            self.job_run.calls_sent = True
             self.sent = self.pending.pop(0)
             case = self.cases[self.sent]
             line = {"index": self.sent, "function": case["function"],
@@ -563,7 +659,7 @@ def _retire_unit(unit: tuple[str, int], ending: str, cases: list[dict],
     """Record how the unit in progress ended, so that the next attempt skips it."""
     kind, index = unit
     if kind == "cell":
-        job_run.cell_problems.setdefault(index, ending)
+        job_run.cell_problem(index, ending)
         skip_cells.add(index)
         return
     job_run.results.setdefault(index, {"ended": ending})
@@ -572,6 +668,21 @@ def _retire_unit(unit: tuple[str, int], ending: str, cases: list[dict],
         if later not in job_run.results \
                 and cases[later]["function"] == cases[index]["function"]:
             job_run.results[later] = {"ended": f"not run: an earlier check {ending}"}
+
+
+def _one_way_socket() -> tuple[int, int]:
+    """A connected pair of sockets that carries data only from the second fd.
+
+    The events channel. Not a pipe: where the sandbox runs as the grader's own
+    user (``userns``), a pipe's write end can be opened again for reading
+    through ``/proc/self/fd``, so student code could take the runner's events
+    (its first ``cell`` event among them) before the grader reads them. A
+    socket cannot be opened that way, and the sandbox's end is shut for reading.
+    """
+    grader_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    grader_end.shutdown(socket.SHUT_WR)
+    sandbox_end.shutdown(socket.SHUT_RD)
+    return grader_end.detach(), sandbox_end.detach()
 
 
 def _memory_file(data: bytes) -> int:
