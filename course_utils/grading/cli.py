@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 
 from course_utils.grading.assignment import (
@@ -264,11 +265,16 @@ def _demo(arguments: argparse.Namespace) -> None:
     for path, what in result.files:
         print(f"wrote {path}: {what}")
     print("the practice class (what each student handed in):")
-    width = max(len(student.full_name) for student in result.students)
+    width = max(_columns(student.full_name) for student in result.students)
     for student in result.students:
-        print(f"  {student.full_name:<{width}}  "
-              f"{demo.describe(student, arguments.platform)}")
+        padding = " " * (width - _columns(student.full_name))
+        print(f"  {student.full_name}{padding}  {demo.describe(student)}")
     print(f"next: {result.next_command}")
+
+
+def _columns(text: str) -> int:
+    """Terminal columns: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _platform_zip(arguments: argparse.Namespace, pages: Path) -> None:

@@ -126,13 +126,6 @@ class DemoStudent:
     late: bool = False
     extra: str = ""
 
-    @property
-    def expected_points(self) -> int | None:
-        """The graded functions' points this student should get; None if none."""
-        if self.extra in ("absent", "huge-notebook"):
-            return None
-        return AUTO_POINTS[self.kind]
-
 
 # Everybody whose case the practice class is for, then ordinary students.
 SPECIAL = (
@@ -277,7 +270,7 @@ def write_demo(directory: str | Path, platform: str, students: int = DEFAULT_STU
     return DemoResult(files, roster, command)
 
 
-def describe(student: DemoStudent, platform: str) -> str:
+def describe(student: DemoStudent) -> str:
     """One line saying what ``student`` handed in, for the printed plan.
 
     Introduced in the chapter "Instructor guide".
@@ -285,7 +278,6 @@ def describe(student: DemoStudent, platform: str) -> str:
     Parameters
     ----------
     student : DemoStudent
-    platform : str
 
     Returns
     -------
