@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import functools
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,6 +37,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # worker idle at the end. Only the wall time depends on it.
 SLOWEST_FIRST = {
     "book/seeds.ipynb": 124, "tests/test_site.py": 53, "tests/test_engine.py": 49,
+    "tests/test_instructor_guide.py": 45,
     "tests/test_lab.py": 49, "tests/test_grading_runs.py": 24,
     "book/watch_training.ipynb": 22, "book/large_random.ipynb": 19,
     "tests/test_grading_week.py": 18, "book/deep_he.ipynb": 17,
@@ -114,13 +114,9 @@ def single_assignment_source(assignment: str = ASSIGNMENT) -> Path:
 
 def reference_sources(assignment: str = ASSIGNMENT) -> dict[str, str]:
     """The instructor's graded cells of ``assignment`` without solution markers."""
-    from course_utils.grading.assignment import MARKERS, load_assignment
+    from course_utils.grading.practice import reference_cells
 
-    parsed = load_assignment(SOURCE_DIR / f"{assignment}.ipynb")
-    return {name: "\n".join(line for line in
-                            parsed.notebook.cells[function.cell_index].source
-                            .split("\n") if line.strip() not in MARKERS)
-            for name, function in parsed.functions.items()}
+    return reference_cells(SOURCE_DIR / f"{assignment}.ipynb")
 
 
 def write_submission(folder, graded: dict[str, str] | None = None,
@@ -135,29 +131,15 @@ def write_submission(folder, graded: dict[str, str] | None = None,
     """
     import nbformat
 
-    from course_utils.grading.assignment import load_assignment, student_version
+    from course_utils.grading.practice import practice_notebook
 
-    notebook = student_version(load_assignment(SOURCE_DIR / f"{assignment}.ipynb"))
-    filename = filename or f"{assignment}.ipynb"
-    graded = graded or {}
-    kept = []
-    for cell in notebook.cells:
-        first_line = cell.source.split("\n", 1)[0]
-        name = next((name for name in graded
-                     if f"GRADED FUNCTION: {name}" in first_line), None)
-        if name:
-            cell.source = graded[name]
-        is_test_cell = re.search(r"\b(initialization|variance)\.check_",
-                                 cell.source) is not None
-        if is_test_cell and drop_test_cells:
-            continue
-        if is_test_cell and replace_test_cells is not None:
-            cell.source = replace_test_cells
-        kept.append(cell)
-    notebook.cells = kept
+    notebook = practice_notebook(SOURCE_DIR / f"{assignment}.ipynb", graded,
+                                 drop_test_cells=drop_test_cells,
+                                 replace_test_cells=replace_test_cells)
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, folder / filename)
-    return folder / filename
+    path = folder / (filename or f"{assignment}.ipynb")
+    nbformat.write(notebook, path)
+    return path
 
 
 def graded_cell(name: str, body: str, prelude: str = "") -> str:
@@ -174,18 +156,13 @@ DEADLINE = (2026, 11, 20, 23, 59, 0)
 
 def submission_bytes(tmp_dir, graded: dict[str, str] | None = None,
                      answer: str | None = None) -> bytes:
-    """A submission notebook's bytes; ``answer`` replaces the written answer's stub."""
-    import json
+    """A submission notebook's bytes; ``answer`` replaces the written answer's stub.
 
-    path = write_submission(tmp_dir, graded)
-    notebook = json.loads(path.read_text())
-    if answer is not None:
-        for cell in notebook["cells"]:
-            if "course_grade" in cell.get("metadata", {}):
-                source = "".join(cell["source"])
-                cell["source"] = source.replace("YOUR ANSWER HERE", answer)
-    path.unlink()
-    return json.dumps(notebook).encode()
+    ``tmp_dir`` is unused (kept for the callers).
+    """
+    from course_utils.grading.practice import practice_bytes
+
+    return practice_bytes(SOURCE_DIR / f"{ASSIGNMENT}.ipynb", graded, answer)
 
 
 def build_zip(path, entries) -> None:

@@ -1,4 +1,10 @@
-"""The instructor guide's week, run exactly as printed on a fixture Canvas download."""
+"""The instructor guide's commands, run exactly as printed.
+
+The week on a fixture Canvas download of three students, the Moodle collect
+with a worksheet, and the practice-class walkthroughs on ``course-grade demo``'s
+output: Canvas with the default 24 students, Moodle with ``--students 14``
+added to its ``demo`` command (grading 24 more would double the test's time).
+"""
 
 import csv
 import re
@@ -10,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from course_utils.grading.cli import main as course_grade
+from course_utils.grading.platforms import demo
 from tests.conftest import (
     BOOK_DIR,
     REPO_ROOT,
@@ -24,9 +31,9 @@ from tests.platform_downloads import (
     moodle_prefix,
     moodle_time,
     moodle_worksheet_row,
+    ruby_csv,
     write_zip,
 )
-from tests.test_platform_exports import ruby_csv
 
 GUIDE = BOOK_DIR / "exercises" / "instructors.md"
 COURSE_GRADE = Path(sys.executable).with_name("course-grade")
@@ -34,11 +41,16 @@ VERBS = ["release", "collect", "release", "grade", "answers", "answers", "score"
          "feedback", "report", "export"]
 
 
-def _cycle_commands() -> list[str]:
+def _block_commands(marker: str) -> list[str]:
+    """The commands of the guide's first bash block that contains ``marker``."""
     blocks = re.findall(r"```bash\n(.*?)```", GUIDE.read_text(), re.DOTALL)
-    cycle = next(block for block in blocks if "course-grade release" in block)
-    return [line for line in cycle.splitlines()
+    block = next(block for block in blocks if marker in block)
+    return [line for line in block.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _cycle_commands() -> list[str]:
+    return _block_commands("course-grade release exercises/source ~/grading/release/")
 
 
 def _words(command: str, home: Path) -> list[str]:
@@ -189,3 +201,150 @@ def test_the_guides_moodle_collect_works_as_printed(tmp_path, capsys, monkeypatc
     assert "moodle: collected 3, of which 1 late; skipped 0" in out
     assert "-> bo-babbage_12 (named like the assignment (initialization.ipynb); " \
            "late by 9.5 h)" in out
+
+
+# --- The practice class -------------------------------------------------------
+# What each kind of demo submission gets wrong, stated here from the mistakes'
+# descriptions (not from demo.AUTO_POINTS): the functions that must fail.
+FAILS = {"correct": (), "random-factor": ("random",), "he-factor": ("he",),
+         "he-layer": ("he",), "transposed": ("zeros",), "unseeded": ("random",),
+         "blank": ("zeros", "random", "he")}
+FUNCTION_POINTS = {"zeros": 2.0, "random": 2.0, "he": 3.0}
+DEMO_VERBS = {"canvas": ["demo", "collect", "grade", "answers", "answers", "score",
+                         "feedback", "report", "export"],
+              "moodle": ["demo", "collect", "grade", "answers", "score", "feedback",
+                         "export"]}
+
+
+def _typed_points(answer: str) -> str:
+    """What the instructor types after reading an answer."""
+    if "sigmoid" in answer:
+        return "2"
+    return "1" if "0.5" in answer else "0"
+
+
+def _auto_points(student) -> float:
+    """The graded functions' points the plan's submission must earn."""
+    return sum(points for name, points in FUNCTION_POINTS.items()
+               if name not in FAILS[student.kind])
+
+
+def _expected_points(student) -> float | None:
+    """Functions' points from the plan plus the written points typed."""
+    if student.extra in ("absent", "huge-notebook"):
+        return None
+    return _auto_points(student) + float(
+        _typed_points(demo.ANSWERS.get(student.answer, "")))
+
+
+def _type_points(review: Path) -> int:
+    with open(review, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["points"] = _typed_points(row["answer"])
+    with open(review, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def _walk(platform: str, home: Path, capsys, students: int | None) -> list[str]:
+    folder = "grading-demo" if platform == "canvas" else "grading-moodle"
+    commands = _block_commands(f"course-grade demo ~/{folder} --platform {platform}")
+    assert [shlex.split(command)[1] for command in commands] == DEMO_VERBS[platform]
+    if students is not None:
+        commands[0] += f" --students {students}"
+    outputs = []
+    for command in commands:
+        if shlex.split(command)[1] == "score":
+            review = _words(command, home)[-1]
+            _type_points(Path(review))
+        outputs.append(_run(command, home, capsys))
+    return outputs
+
+
+def _summary(roster) -> str:
+    submitting = [s for s in roster if s.extra != "absent"]
+    collected = [s for s in submitting if s.extra != "huge-notebook"]
+    late = sum(s.late for s in collected)
+    others = sum(s.extra in ("scratch", "huge-data", "duplicate") for s in collected)
+    return (f"collected {len(collected)}, of which {late} late; skipped "
+            f"{len(submitting) - len(collected)}; other files not graded {others}")
+
+
+def _check_filled(template: Path, output: Path, key: str, column: str,
+                  expected: dict[str, float | None], also: str = "") -> None:
+    """Only ``column`` (and ``also``) differ; ``column`` holds the expected
+    points (as in the template for None)."""
+    def read(path):
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return list(csv.reader(handle))
+    before, after = read(template), read(output)
+    header = before[0]
+    assert after[0] == header and len(after) == len(before)
+    index, key_index = header.index(column), header.index(key)
+    filled = {index, header.index(also) if also else index}
+    seen = set()
+    for old, new in zip(before[1:], after[1:], strict=True):
+        assert [v for i, v in enumerate(old) if i not in filled] == \
+            [v for i, v in enumerate(new) if i not in filled]
+        if old[key_index] not in expected:
+            assert new == old  # the Points Possible row
+            continue
+        seen.add(old[key_index])
+        points = expected[old[key_index]]
+        if points is None:
+            assert new[index] == old[index], old[key_index]
+        else:
+            assert float(new[index]) == points, (old[key_index], new[index])
+    assert seen == set(expected)
+
+
+def test_the_practice_class_walkthrough_on_canvas(tmp_path, capsys, monkeypatch):
+    status_before = _git_status()
+    monkeypatch.chdir(REPO_ROOT)
+    outputs = _walk("canvas", tmp_path, capsys, None)
+    roster = demo.plan()
+    assert len([s for s in roster if s.extra != "absent"]) == 24
+    folder = tmp_path / "grading-demo"
+    assert f"canvas: {_summary(roster)}" in outputs[1]
+    assert "-> garciajose_201 " in outputs[1] and "-> garciajose_202 " in outputs[1]
+    assert "ångströmzoë_LATE_203_" in outputs[1]
+    # grade prints each student's function points: they match the plan.
+    printed = dict(re.findall(r"^(\S+)/initialization: (\d+)/7 graded$",
+                              outputs[2], re.MULTILINE))
+    assert len(printed) == 23
+    with zipfile.ZipFile(folder / "feedback.zip") as archive:
+        assert len(archive.namelist()) == 23
+    assert (folder / "report.html").is_file()
+    assert sorted(float(value) for value in printed.values()) == sorted(
+        _auto_points(s) for s in roster if _expected_points(s) is not None)
+    expected = {s.sortable_name: _expected_points(s) for s in roster}
+    assert "filled 23 row(s) of 'Initialization (4711)'" in outputs[-1]
+    _check_filled(folder / "canvas-gradebook.csv", folder / "grades.csv", "Student",
+                  "Initialization (4711)", expected)
+    assert _git_status() == status_before, "the walkthrough wrote into the course"
+
+
+def test_the_practice_class_walkthrough_on_moodle(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    outputs = _walk("moodle", tmp_path, capsys, demo.MIN_STUDENTS)
+    roster = demo.plan(demo.MIN_STUDENTS)
+    folder = tmp_path / "grading-moodle"
+    assert f"moodle: {_summary(roster)}" in outputs[1]
+    assert "late (Moodle: 23 hours 31 mins late)" in outputs[1]
+    assert "-> jose-garcia_5001 " in outputs[1] and "-> jose-garcia_5002 " in outputs[1]
+    expected = {s.full_name: _expected_points(s) for s in roster}
+    _check_filled(folder / "worksheet.csv", folder / "grades.csv", "Full name",
+                  "Grade", expected, also="Feedback comments")
+    with open(folder / "grades.csv", newline="", encoding="utf-8-sig") as handle:
+        rows = {row["Full name"]: row for row in csv.DictReader(handle)}
+    assert rows["José García"]["Feedback comments"] == \
+        "graded functions 7/7; written answers 2/2"
+    assert rows["Kurt Gödel"]["Feedback comments"] == ""
+    with zipfile.ZipFile(folder / "feedback.zip") as archive:
+        names = archive.namelist()
+    assert len(names) == 13
+    assert any(name.startswith("José García_5001_assignsubmission_file/")
+               for name in names)

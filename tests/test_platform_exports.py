@@ -32,29 +32,9 @@ import pytest
 from course_utils.grading.cli import main
 from course_utils.grading.gradebook import Gradebook
 from course_utils.grading.platforms import export_platform
+from course_utils.grading.platforms.imitation import php_fputcsv, ruby_csv
 
 ASSIGNMENT = "initialization"
-
-
-def ruby_csv(rows: list[list[str | None]], separator: str = ",",
-             row_end: str = "\n") -> str:
-    """Rows as Ruby's CSV.generate writes them (quote_empty: true)."""
-    def field(value):
-        if value is None:
-            return ""
-        if value == "" or any(c in value for c in (separator, '"', "\r", "\n")):
-            return '"' + value.replace('"', '""') + '"'
-        return value
-    return "".join(separator.join(field(v) for v in row) + row_end for row in rows)
-
-
-def php_fputcsv(rows: list[list[str]], delimiter: str = ",") -> str:
-    """Rows as PHP's fputcsv writes them (enclosure ", escape \\, eol \\n)."""
-    def field(value):
-        if any(c in value for c in (delimiter, '"', "\\", "\n", "\r", "\t", " ")):
-            return '"' + value.replace('"', '""') + '"'
-        return value
-    return "".join(delimiter.join(field(v) for v in row) + "\n" for row in rows)
 
 
 # (canvas id, moodle id, sortable name, full name, auto points, written points

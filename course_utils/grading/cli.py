@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 
 from course_utils.grading.assignment import (
@@ -29,6 +30,7 @@ from course_utils.grading.platforms import (
     LAYOUTS,
     CollectError,
     collect,
+    demo,
     describe_moment,
     export_platform,
     parse_deadline,
@@ -170,6 +172,18 @@ def _parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--allow-unscored", action="store_true",
                                help="export although written answers are not "
                                     "scored (they count 0)")
+    demo_parser = commands.add_parser(
+        "demo", help="write a practice class: a Canvas or Moodle download of "
+                     "synthetic students and the matching gradebook file")
+    demo_parser.add_argument("directory", help="a new or empty folder")
+    demo_parser.add_argument("--platform", required=True, choices=demo.PLATFORMS)
+    demo_parser.add_argument("--students", type=int, default=demo.DEFAULT_STUDENTS,
+                             help=f"students who submit ({demo.MIN_STUDENTS} to "
+                                  f"{demo.MAX_STUDENTS}; default "
+                                  f"{demo.DEFAULT_STUDENTS})")
+    demo_parser.add_argument("--source", default="exercises/source",
+                             help="the source notebooks' folder (default: "
+                                  "exercises/source)")
     return parser
 
 
@@ -228,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {len(pages)} feedback page(s) (HTML and Markdown) in {out}")
             if arguments.platform_zip:
                 _platform_zip(arguments, out)
+        elif arguments.command == "demo":
+            _demo(arguments)
         elif arguments.command == "report":
             write_class_report(arguments.gradebook, arguments.out)
             print(f"wrote {arguments.out}")
@@ -247,6 +263,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"course-grade: error: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _demo(arguments: argparse.Namespace) -> None:
+    result = demo.write_demo(arguments.directory, arguments.platform,
+                             arguments.students, arguments.source)
+    for path, what in result.files:
+        print(f"wrote {path}: {what}")
+    print("the practice class (what each student handed in):")
+    width = max(_columns(student.full_name) for student in result.students)
+    for student in result.students:
+        padding = " " * (width - _columns(student.full_name))
+        print(f"  {student.full_name}{padding}  {demo.describe(student)}")
+    print(f"next: {result.next_command}")
+
+
+def _columns(text: str) -> int:
+    """Terminal columns: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _platform_zip(arguments: argparse.Namespace, pages: Path) -> None:
