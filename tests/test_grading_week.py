@@ -534,9 +534,10 @@ def test_feedback_pages_show_every_number_and_no_secret(scored):
     assert status == 1 and "show_hidden_calls: needs source_dir" in err
 
 
-def _table(page: str, table_id: str) -> list[list[str]]:
-    body = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.DOTALL)[1]
-    return [re.findall(r"<td>(.*?)</td>", row)
+def _table(page: str, table_id: str, attribute: str = "id") -> list[list[str]]:
+    body = re.search(rf'<table {attribute}="{table_id}">(.*?)</table>', page,
+                     re.DOTALL)[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row)
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)][1:]
 
 
@@ -593,18 +594,25 @@ def test_class_report_opens_with_a_summary_and_shows_lateness_and_names(scored):
     expected = scored["expected"]
     page = (scored["root"] / "report.html").read_text()
     # The summary comes first, then the hidden checks, then lateness.
-    order = [page.index(f'<table id="{name}">') for name in
-             ("summary", "hidden-failures", "late", "failures", "mapping")]
+    order = [page.index(f'<table {name}>') for name in
+             ('id="summary"', 'id="hidden-failures"', 'id="late"', 'id="failures"',
+              'class="mapping"')]
     assert order == sorted(order) and page.index("<figure") > order[2]
-    submitted = [plan for plan in expected.values()]  # every folder has one
-    totals = sorted(plan["total"] for plan in submitted)
-    malformed = sum(plan["status"] == "malformed" for plan in submitted)
-    assert _table(page, "summary") == [[
-        ASSIGNMENT, str(len(submitted)), str(len(submitted) - malformed),
-        str(malformed), "0", str(sum(plan["late"] for plan in submitted)), "0",
+    totals = sorted(plan["total"] for plan in expected.values())
+    malformed = sum(plan["status"] == "malformed" for plan in expected.values())
+    summary = [row[0].split(" (")[0] for row in _table(page, "summary")]
+    assert summary == ["submitted", "graded", "not graded", "missing", "late",
+                       "written answers not scored yet", "total: maximum",
+                       "total: mean", "total: median", "total: lowest",
+                       "total: highest", "total: full marks"]
+    # Every folder has a notebook (none missing); the malformed one is not
+    # graded; every written answer is scored by now.
+    assert [row[1] for row in _table(page, "summary")] == [
+        str(len(expected)), str(len(expected) - malformed), str(malformed), "0",
+        str(sum(plan["late"] for plan in expected.values())), "0", "9",
         _number(round(statistics.fmean(totals), 2)),
         _number(statistics.median(totals)), _number(totals[0]),
-        _number(totals[-1]), str(sum(total == 9 for total in totals))]]
+        _number(totals[-1]), str(sum(total == 9 for total in totals))]
     # Each hidden check: the submissions that failed it, by outcome (every
     # check of a function fails alike in this class; malformed: no checks).
     wanted = {}
@@ -616,10 +624,9 @@ def test_class_report_opens_with_a_summary_and_shows_lateness_and_names(scored):
             wanted[(function, number)] = [str(sum(outcomes.values()))] + [
                 str(outcomes[outcome]) for outcome in OUTCOMES]
     rows = _table(page, "hidden-failures")
-    assert {(re.sub(r"</?code>", "", row[1]), int(row[2])): row[3:]
+    assert {(re.sub(r"</?code>", "", row[0]), int(row[1])): row[2:]
             for row in rows} == wanted
-    assert all(row[0] == ASSIGNMENT for row in rows)
-    failed = [int(row[3]) for row in rows]
+    failed = [int(row[2]) for row in rows]
     assert failed == sorted(failed, reverse=True)
     # Lateness: who, how late (Moodle: 9 h 31 min by the worksheet; Canvas
     # says only that it is late), the penalty and the points it took.
@@ -629,16 +636,20 @@ def test_class_report_opens_with_a_summary_and_shows_lateness_and_names(scored):
          _number(plan["penalty"])]
         for folder, plan in expected.items() if plan["late"])
     # The name mapping: one row per collected student, as collect read it.
-    mapping = {html.unescape(row[0]): row for row in _table(page, "mapping")}
+    assert page.count('<table class="mapping">') == 1
+    assert f"<h3>{ASSIGNMENT} (layout: {scored['platform']}" in page
+    mapping = {html.unescape(row[0]): row for row in _table(page, "mapping",
+                                                            "class")}
     assert set(mapping) == set(expected)
     for folder, plan in expected.items():
         row = [html.unescape(cell) for cell in mapping[folder]]
         others = (["initialization.ipynb"] if plan["resubmitted"] else []) + (
             ["scratch.ipynb"] if plan["scratch"] else [])
-        assert row[1:4] == [ASSIGNMENT, plan["display"],
-                            f"{scored['platform']} {plan['id']}"], folder
-        assert row[6] and row[7].split("; ") == (others or [""])
-        assert row[8] == ("late" if plan["late"] else "")
+        assert row[1:3] == [plan["display"], f"{scored['platform']} {plan['id']}"]
+        assert row[3].endswith(("initialization.ipynb", "initialization-1.ipynb",
+                                "initialization (1).ipynb")), row[3]
+        assert row[4] and row[5].split("; ") == (others or [""])
+        assert row[6] == ("late" if plan["late"] else "")
     assert "have no record" not in page  # every folder was collected
 
 
@@ -703,6 +714,13 @@ def test_hostile_pages_run_no_script_and_request_nothing(scored, artifacts_dir):
                 text = page.inner_text("body")
                 images = page.evaluate("[...document.images].map(i => i.src)")
                 scripts = page.evaluate("document.scripts.length")
+                # What a reader sees first: the report's summary; the question
+                # in bold as the source formats it, never the forged prompt.
+                headings = page.evaluate(
+                    "[...document.querySelectorAll('h2')].map(h => h.textContent)")
+                bold = page.evaluate(
+                    "[...document.querySelectorAll('blockquote.prompt strong')]"
+                    ".map(e => e.textContent)")
                 shot = "report" if path.name == "report.html" else path.parent.name
                 page.screenshot(path=str(artifacts_dir / f"week-{shot}.png"),
                                 full_page=True)
@@ -719,5 +737,11 @@ def test_hostile_pages_run_no_script_and_request_nothing(scored, artifacts_dir):
                     assert plan["display"] in text
                     if plan["kind"] == "hostile":
                         assert HOSTILE_ANSWER in text
+                        assert FORGED_BOLD in text  # shown as the answer's text
+                    assert bold == ["Question (2 points, graded by your "
+                                    "instructor)."]
+                else:
+                    assert headings[:4] == ["Summary", "Hidden checks most often "
+                                            "failed", "Late submissions", "Points"]
         finally:
             browser.close()

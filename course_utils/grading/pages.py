@@ -144,13 +144,14 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _page(title: str, body: list[str]) -> str:
+def _page(title: str, body: list[str], style: str = "") -> str:
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title, 300)}</title>", f"<style>{STYLE}</style>", "</head>",
+        f"<title>{escape(title, 300)}</title>", f"<style>{STYLE}{style}</style>",
+        "</head>",
         "<body>", *body, "</body>", "</html>", ""])
 
 
@@ -553,7 +554,8 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
     body.append("</table>")
     body += _mapping_html(mapping, {(total.student, total.assignment)
                                     for total in totals})
-    Path(out).write_text(_page("Class report", body), encoding="utf-8")
+    Path(out).write_text(_page("Class report", body, REPORT_STYLE),
+                         encoding="utf-8")
     return {"summary": summary, "hidden_failures": hidden_failures, "late": late,
             "distributions": {title: dict(counts) for title, (_, counts)
                               in distributions.items()},
@@ -561,6 +563,11 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
             "mapping": mapping}
 
 
+# The report's tables are wide: a wider page, names of functions unbroken.
+REPORT_STYLE = """
+body { max-width: 78em; } td code { overflow-wrap: normal; white-space: nowrap; }
+td.number { text-align: right; }
+"""
 # The outcomes a student's page gives for a failed hidden check (grader.OUTCOMES).
 FAILED_OUTCOMES = ("wrong value", "wrong shape or keys", "raised an error",
                    "timed out", "crashed")
@@ -599,46 +606,47 @@ def _summary_html(summary: dict[str, dict]) -> list[str]:
     def shown(value: float | None) -> str:
         return "-" if value is None else _number(value)
 
+    measures = [
+        ("submitted (a notebook was found)", "submitted"), ("graded", "graded"),
+        ("not graded (malformed, too large, ...)", "not_graded"),
+        ("missing (the student folder has none)", "missing"), ("late", "late"),
+        ("written answers not scored yet", "unscored"),
+        ("total: maximum", "max_points"), ("total: mean", "mean"),
+        ("total: median", "median"), ("total: lowest", "lowest"),
+        ("total: highest", "highest"), ("total: full marks", "full_marks")]
     body = ["<h2>Summary</h2>",
-            "<p>Submitted: a notebook was found (graded or not); missing: the "
-            "student folder has none. Totals are of the submitted notebooks, "
-            "penalties and written points included.</p>",
-            '<table id="summary"><tr><th>assignment</th><th>submitted</th>'
-            "<th>graded</th><th>not graded</th><th>missing</th><th>late</th>"
-            "<th>written answers not scored</th><th>total: mean</th>"
-            "<th>median</th><th>lowest</th><th>highest</th><th>full marks</th>"
-            "</tr>"]
-    for assignment, row in summary.items():
-        body.append(
-            f"<tr><td>{escape(assignment)}</td><td>{row['submitted']}</td>"
-            f"<td>{row['graded']}</td><td>{row['not_graded']}</td>"
-            f"<td>{row['missing']}</td><td>{row['late']}</td>"
-            f"<td>{row['unscored']}</td><td>{shown(row['mean'])}</td>"
-            f"<td>{shown(row['median'])}</td><td>{shown(row['lowest'])}</td>"
-            f"<td>{shown(row['highest'])}</td><td>{row['full_marks']}</td></tr>")
+            "<p>The totals are those of the submitted notebooks, written points "
+            "and late penalties included; their histogram is under Points.</p>",
+            '<table id="summary"><tr><th></th>'
+            + "".join(f"<th>{escape(name)}</th>" for name in summary) + "</tr>"]
+    for label, key in measures:
+        body.append(f"<tr><td>{label}</td>" + "".join(
+            f'<td class="number">{shown(row[key])}</td>'
+            for row in summary.values()) + "</tr>")
     body.append("</table>")
-    body += [f"<p>Total points are out of {_number(row['max_points'])} for "
-             f"{escape(assignment)}; the histogram of the totals is under "
-             "Points.</p>" for assignment, row in summary.items()]
     return body
 
 
 def _hidden_failures_html(hidden_failures: dict) -> list[str]:
     ranked = sorted(hidden_failures.items(),
                     key=lambda item: (-sum(item[1].values()), item[0]))
+    several = len({assignment for assignment, _, _ in hidden_failures}) > 1
     body = ["<h2>Hidden checks most often failed</h2>",
-            "<p>Submissions that failed each hidden check, by the outcome their "
-            "feedback gives (a blank or malformed notebook counts too).</p>",
-            '<table id="hidden-failures"><tr><th>assignment</th><th>function</th>'
-            "<th>hidden check</th><th>failed</th>"
+            "<p>The submissions that failed each hidden check, by the outcome "
+            "their feedback gives (a blank notebook's checks count; a malformed "
+            "one has none).</p>",
+            '<table id="hidden-failures"><tr><th>function</th><th>hidden check</th>'
+            "<th>failed</th>"
             + "".join(f"<th>{outcome}</th>" for outcome in FAILED_OUTCOMES)
             + "</tr>"]
     for (assignment, function, number), outcomes in ranked[:15]:
+        where = f"{escape(assignment)}: " if several else ""
         body.append(
-            f"<tr><td>{escape(assignment)}</td><td><code>{escape(function)}</code>"
-            f"</td><td>{number}</td><td>{sum(outcomes.values())}</td>"
-            + "".join(f"<td>{outcomes[outcome]}</td>" for outcome in FAILED_OUTCOMES)
-            + "</tr>")
+            f"<tr><td>{where}<code>{escape(function)}</code></td>"
+            f'<td class="number">{number}</td>'
+            f'<td class="number">{sum(outcomes.values())}</td>'
+            + "".join(f'<td class="number">{outcomes[outcome]}</td>'
+                      for outcome in FAILED_OUTCOMES) + "</tr>")
     body.append("</table>")
     return body
 
@@ -671,28 +679,32 @@ def _mapping_html(mapping: list[dict], graded: set[tuple[str, str]]) -> list[str
     recorded = {(row["student"], row["assignment"]) for row in mapping}
     by_hand = len(graded - recorded)
     body = ["<h2>Where each folder came from</h2>",
-            "<p>What <code>course-grade collect</code> recorded: the name and id "
-            "on the platform, the file graded, the download's layout, why that "
-            "notebook was chosen and the student's other files (not graded)."
+            "<p>What <code>course-grade collect</code> recorded: the student's "
+            "name and id on the platform, the file graded, why that notebook was "
+            "chosen and the student's other files (not graded)."
             + (f" {by_hand} graded folder(s) have no record (put in place by "
-               "hand)." if by_hand else "") + "</p>",
-            '<table id="mapping"><tr><th>folder</th><th>assignment</th>'
-            "<th>name</th><th>platform id</th><th>file</th><th>layout</th>"
-            "<th>why this notebook</th><th>not graded</th><th>late</th></tr>"]
-    for row in mapping:
-        platform_id = f"{row['platform']} {row['platform_id']}".strip()
-        body.append(
-            f"<tr><td>{escape(row['student'], 200)}</td>"
-            f"<td>{escape(row['assignment'])}</td>"
-            f"<td>{escape(row['display_name'], 200)}</td>"
-            f"<td>{escape(platform_id, 200)}</td>"
-            f"<td>{escape(row['original_name'], 400)}</td>"
-            f"<td>{escape(row['layout'])}</td>"
-            f"<td>{escape(row['chosen_because'], 600)}</td>"
-            f"<td>{escape(row['not_graded'], 600)}</td>"
-            f"<td>{'late' if row['late'] else ''}</td></tr>")
-    body.append("</table>")
+               "hand)." if by_hand else "") + "</p>"]
+    for assignment in sorted({row["assignment"] for row in mapping}):
+        rows = [row for row in mapping if row["assignment"] == assignment]
+        layouts = ", ".join(sorted({row["layout"] or row["platform"]
+                                    for row in rows}))
+        body += [f"<h3>{escape(assignment)} (layout: {escape(layouts)})</h3>",
+                 '<table class="mapping"><tr><th>folder</th><th>name</th>'
+                 "<th>platform id</th><th>file graded</th><th>why this notebook"
+                 "</th><th>not graded</th><th>late</th></tr>"]
+        body += [f"<tr><td>{escape(row['student'], 200)}</td>"
+                 f"<td>{escape(row['display_name'], 200)}</td>"
+                 f"<td>{escape(_platform_id(row), 200)}</td>"
+                 f"<td>{escape(row['original_name'], 400)}</td>"
+                 f"<td>{escape(row['chosen_because'], 600)}</td>"
+                 f"<td>{escape(row['not_graded'], 600)}</td>"
+                 f"<td>{'late' if row['late'] else ''}</td></tr>" for row in rows]
+        body.append("</table>")
     return body
+
+
+def _platform_id(row: dict) -> str:
+    return " ".join(part for part in (row["platform"], row["platform_id"]) if part)
 
 
 def _histogram(number: int, title: str, maximum: float, counts: Counter) -> list[str]:
