@@ -650,7 +650,7 @@ def test_class_report_opens_with_a_summary_and_shows_lateness_and_names(scored):
                                 "initialization (1).ipynb")), row[3]
         assert row[4] and row[5].split("; ") == (others or [""])
         assert row[6] == ("late" if plan["late"] else "")
-    assert "have no record" not in page  # every folder was collected
+    assert "no record" not in page  # every folder was collected
 
 
 def test_exports_for_the_platform_and_generic(scored):
@@ -745,3 +745,59 @@ def test_hostile_pages_run_no_script_and_request_nothing(scored, artifacts_dir):
                                             "failed", "Late submissions", "Points"]
         finally:
             browser.close()
+
+
+def test_class_report_summary_counts_missing_by_hand_and_plain_folders(tmp_path):
+    """A gradebook written by hand: every number below is worked out by hand."""
+    from course_utils.grading.gradebook import (
+        FunctionGrade,
+        Gradebook,
+        SubmissionGrade,
+        WrittenAnswer,
+    )
+    from course_utils.grading.pages import write_class_report
+
+    path = tmp_path / "gradebook.sqlite"
+    checks = {"a": "hidden check 1: passed\nhidden check 2: passed",
+              "b": "hidden check 1: passed\nhidden check 2: wrong value"}
+    with Gradebook(path) as book:
+        book.record_questions("hw", [("q1", "Why?", 2.0)])
+        for student, status, points in (("a", "graded", 3.0), ("b", "graded", 0.0),
+                                        ("c", "missing", 0.0),
+                                        ("d", "malformed", 0.0)):
+            function = FunctionGrade("f", "passed" if points else "failed", points,
+                                     3.0, "", checks.get(student, ""))
+            book.record(SubmissionGrade(
+                student, "hw", status, "", student, "source", (function,), "",
+                (WrittenAnswer("q1", "because"),) if student in "ab" else None))
+        columns = ("student, assignment, original_name, platform, platform_id, "
+                   "display_name, submitted_at, late, late_seconds, "
+                   "penalty_percent, layout, chosen_because, not_graded")
+        book.transaction([
+            (f"INSERT INTO collected ({columns}) VALUES "
+             "(?, ?, ?, ?, ?, ?, '', 1, ?, ?, ?, ?, ?)", row) for row in (
+                ("a", "hw", "ada_LATE_11_5_hw.ipynb", "canvas", "11", "ada", None,
+                 0.0, "canvas", "named like the assignment (hw.ipynb)", ""),
+                ("b", "hw", "Bo.ipynb", "folder", "", "Bo", 7200.0, 10.0,
+                 "folder", "its only notebook", "notes.txt"))])
+        book.transaction([("UPDATE written_answers SET points = ? WHERE student = ?",
+                           (points, student)) for student, points in
+                          (("a", 2.0), ("b", 1.0))])
+    out = tmp_path / "report.html"
+    numbers = write_class_report(path, out)
+    page = out.read_text()
+    # a: 3 + 2 = 5, late (Canvas), no penalty; b: 0 + 1 = 1 less 10 % = 0.9,
+    # late by 2 h; c: missing; d: malformed, 0. Submitted: a, b, d.
+    assert [row[1] for row in _table(page, "summary")] == [
+        "3", "2", "1", "1", "2", "0", "5", "1.97", "0.9", "0", "5", "1"]
+    assert numbers["summary"]["hw"]["mean"] == round((5 + 0.9 + 0) / 3, 2)
+    assert _table(page, "hidden-failures") == [
+        ["<code>f</code>", "2", "1", "1", "0", "0", "0", "0"]]
+    assert _table(page, "late") == [["a", "hw", "marked LATE by Canvas", "0", "0"],
+                                    ["b", "hw", "2.0 h", "10", "0.1"]]
+    assert _table(page, "mapping", "class") == [
+        ["a", "ada", "canvas 11", "ada_LATE_11_5_hw.ipynb",
+         "named like the assignment (hw.ipynb)", "", "late"],
+        ["b", "Bo", "folder", "Bo.ipynb", "its only notebook", "notes.txt", "late"]]
+    # d was graded from a folder nobody collected; c submitted nothing.
+    assert "1 submission(s) have no record (put in place by hand)." in page

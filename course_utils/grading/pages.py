@@ -553,7 +553,7 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
              for student, assignment, row_seconds, status in timing["slowest"]]
     body.append("</table>")
     body += _mapping_html(mapping, {(total.student, total.assignment)
-                                    for total in totals})
+                                    for total in totals if total.status != "missing"})
     Path(out).write_text(_page("Class report", body, REPORT_STYLE),
                          encoding="utf-8")
     return {"summary": summary, "hidden_failures": hidden_failures, "late": late,
@@ -675,14 +675,15 @@ def _late_html(late: list[tuple]) -> list[str]:
     return body
 
 
-def _mapping_html(mapping: list[dict], graded: set[tuple[str, str]]) -> list[str]:
+def _mapping_html(mapping: list[dict], submitted: set[tuple[str, str]]
+                  ) -> list[str]:
     recorded = {(row["student"], row["assignment"]) for row in mapping}
-    by_hand = len(graded - recorded)
+    by_hand = len(submitted - recorded)
     body = ["<h2>Where each folder came from</h2>",
             "<p>What <code>course-grade collect</code> recorded: the student's "
             "name and id on the platform, the file graded, why that notebook was "
             "chosen and the student's other files (not graded)."
-            + (f" {by_hand} graded folder(s) have no record (put in place by "
+            + (f" {by_hand} submission(s) have no record (put in place by "
                "hand)." if by_hand else "") + "</p>"]
     for assignment in sorted({row["assignment"] for row in mapping}):
         rows = [row for row in mapping if row["assignment"] == assignment]
