@@ -12,10 +12,12 @@ import contextlib
 import csv
 import html
 import io
+import json
 import re
 import shutil
 import sqlite3
 import stat
+import statistics
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -52,6 +54,10 @@ DEADLINE = "2026-11-20T23:59"
 HOSTILE_ANSWER = ('</pre><script>document.title="pwned";alert(1)</script>'
                   '<img src="http://127.0.0.1:9/leak.png" onerror="alert(2)">')
 FORMULA_ANSWER = "=cmd|' /C calc'!A0"
+# The hostile submission also rewrites the question's prompt in its own copy:
+# every page must show the source's prompt, and this text only as an answer.
+SOURCE_BOLD = "**Question (2 points, graded by your instructor).**"
+FORGED_BOLD = '**Question (200 points).** <img src=x onerror="alert(4)">'
 # Per kind: each graded function's status, and the written answer.
 KINDS = {
     "correct": ((("passed",) * 3), "sigmoid(0) = 0.5 everywhere; equal weights "
@@ -91,7 +97,21 @@ def _notebook(kind: str, work: Path) -> bytes:
         graded[ZEROS] = graded_cell(ZEROS, "raise ValueError('secret [9, 9]')")
     if kind == "timeout":
         graded[HE] = graded_cell(HE, "while True:\n    pass")
-    return submission_bytes(work, graded, answer)
+    data = submission_bytes(work, graded, answer)
+    if kind == "hostile":
+        assert SOURCE_BOLD.encode() in data
+        data = data.replace(SOURCE_BOLD.encode(),
+                            json.dumps(FORGED_BOLD)[1:-1].encode())
+    return data
+
+
+def _release_prompt() -> str:
+    """The question's prompt as the student notebook shows it (before the stub)."""
+    notebook = json.loads((REPO_ROOT / "book" / "exercises"
+                           / f"{ASSIGNMENT}.ipynb").read_text())
+    cell = next(cell for cell in notebook["cells"]
+                if "course_grade" in cell.get("metadata", {}))
+    return "".join(cell["source"]).split("YOUR ANSWER HERE")[0].strip()
 
 
 # 18 students per platform, every kind at least once: (kind, late, resubmitted).
@@ -287,6 +307,11 @@ def _expected(week: dict) -> dict[str, dict]:
                      for name, status in zip(GRADED_FUNCTIONS, statuses, strict=True)}
         auto = sum(points for points, _ in functions.values())
         written = None if student["kind"] == "malformed" else _points_for(answer)
+        if student["kind"] == "hostile":
+            # Its prompt no longer matches the source's: the whole cell is
+            # its answer (the points the instructor gives stay those above).
+            answer = (_release_prompt().replace(SOURCE_BOLD, FORGED_BOLD)
+                      + "\n\n" + answer)
         before = auto + (written or 0)
         penalty = round(before * week["penalty"] / 100, 2) if student["late"] else 0
         expected[folder] = student | {
@@ -392,6 +417,12 @@ def test_review_files_hold_every_answer_neutralised(week):
         assert row["answer"] == ("'" + answer if answer.startswith("=") else answer)
     markdown = (week["root"] / "review.md").read_text()
     assert markdown.count("### ") == len(answered)
+    # The question's prompt, from the source, as the Markdown it is (a block
+    # quote, nothing escaped), once; the forged one only inside an answer.
+    quoted = "\n".join(f"> {line}".rstrip() for line in _release_prompt().split("\n"))
+    assert markdown.count(quoted) == 1 and "\\*" not in markdown
+    assert all(line.startswith("    ") for line in markdown.split("\n")
+               if "200 points" in line)
     # Answers are indented code blocks (shown literally); other text is escaped.
     assert all(line.startswith("    ") for line in markdown.split("\n")
                if "<" in line)
@@ -446,6 +477,10 @@ def scored(week):
 def test_feedback_pages_show_every_number_and_no_secret(scored):
     hidden_arguments = ["[6, 3, 8, 1]", "[2, 4, 1]", "[5, 4, 3, 2, 1]",
                         "[4, 6, 3, 1]", "secret", "9, 9"]
+    prompt = _release_prompt()
+    prompt_html = "<p>" + re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>",
+                                 prompt) + "</p>\n"
+    quoted = "\n".join(f"> {line}".rstrip() for line in prompt.split("\n"))
     for folder, plan in scored["expected"].items():
         page = (scored["root"] / "feedback" / folder / f"{ASSIGNMENT}.html"
                 ).read_text()
@@ -462,6 +497,13 @@ def test_feedback_pages_show_every_number_and_no_secret(scored):
         if plan["written"] is not None:
             assert f"question_1: {_number(plan['written'])} / 2 points" in page
             assert html.escape(plan["answer"]) in page or not plan["answer"]
+            # The source's prompt, formatted (CommonMark: ** is <strong>).
+            assert page.count(f'<blockquote class="prompt">{prompt_html}'
+                              "</blockquote>") == 1, folder
+            assert markdown.count(quoted) == 1, folder
+        assert "**Question" not in page.replace(html.escape(plan["answer"]), "")
+        assert all(line.startswith("    ") for line in markdown.split("\n")
+                   if "200 points" in line)
         if plan["late"]:
             assert ("submitted late; " if scored["penalty"] else
                     "submitted late (no points taken off)") in page
@@ -481,16 +523,21 @@ def test_feedback_pages_show_every_number_and_no_secret(scored):
         "--show-hidden-calls", "--source", scored["source"])
     some = next(folder for folder, plan in scored["expected"].items()
                 if plan["kind"] == "correct")
-    assert "initialize_parameters_he([6, 3, 8, 1])" in (
+    assert "<code>initialize_parameters_he([6, 3, 8, 1])</code>" in (
         out / some / f"{ASSIGNMENT}.html").read_text()
+    # In Markdown, a code span: read as it is, not escaped (no "\[").
+    with_calls = (out / some / f"{ASSIGNMENT}.md").read_text()
+    assert "- hidden check 3, `initialize_parameters_he([6, 3, 8, 1])`: passed" \
+        in with_calls and "\\[" not in with_calls
     status, _, err = _cli("feedback", "--gradebook", scored["gradebook"],
                           "--show-hidden-calls")
     assert status == 1 and "show_hidden_calls: needs source_dir" in err
 
 
-def _table(page: str, table_id: str) -> list[list[str]]:
-    body = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.DOTALL)[1]
-    return [re.findall(r"<td>(.*?)</td>", row)
+def _table(page: str, table_id: str, attribute: str = "id") -> list[list[str]]:
+    body = re.search(rf'<table {attribute}="{table_id}">(.*?)</table>', page,
+                     re.DOTALL)[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row)
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)][1:]
 
 
@@ -533,6 +580,77 @@ def test_class_report_counts(scored):
     assert len(runs) == 1 and runs[0][2:] == [str(len(expected)), "2"]
     assert float(runs[0][1]) > 0
     assert "<script" not in page
+
+
+# What each kind's graded-function status reads as on the student's page: the
+# "wrong" kind returns {} (no keys), the others raise or loop.
+OUTCOME_OF = {"failed": "wrong shape or keys", "error": "raised an error",
+              "timeout": "timed out"}
+OUTCOMES = ("wrong value", "wrong shape or keys", "raised an error", "timed out",
+            "crashed")
+
+
+def test_class_report_opens_with_a_summary_and_shows_lateness_and_names(scored):
+    expected = scored["expected"]
+    page = (scored["root"] / "report.html").read_text()
+    # The summary comes first, then the hidden checks, then lateness.
+    order = [page.index(f'<table {name}>') for name in
+             ('id="summary"', 'id="hidden-failures"', 'id="late"', 'id="failures"',
+              'class="mapping"')]
+    assert order == sorted(order) and page.index("<figure") > order[2]
+    totals = sorted(plan["total"] for plan in expected.values())
+    malformed = sum(plan["status"] == "malformed" for plan in expected.values())
+    summary = [row[0].split(" (")[0] for row in _table(page, "summary")]
+    assert summary == ["submitted", "graded", "not graded", "missing", "late",
+                       "written answers not scored yet", "total: maximum",
+                       "total: mean", "total: median", "total: lowest",
+                       "total: highest", "total: full marks"]
+    # Every folder has a notebook (none missing); the malformed one is not
+    # graded; every written answer is scored by now.
+    assert [row[1] for row in _table(page, "summary")] == [
+        str(len(expected)), str(len(expected) - malformed), str(malformed), "0",
+        str(sum(plan["late"] for plan in expected.values())), "0", "9",
+        _number(round(statistics.fmean(totals), 2)),
+        _number(statistics.median(totals)), _number(totals[0]),
+        _number(totals[-1]), str(sum(total == 9 for total in totals))]
+    # Each hidden check: the submissions that failed it, by outcome (every
+    # check of a function fails alike in this class; malformed: no checks).
+    wanted = {}
+    for index, function in enumerate(GRADED_FUNCTIONS):
+        outcomes = Counter(OUTCOME_OF[KINDS[plan["kind"]][0][index]]
+                           for plan in expected.values()
+                           if KINDS[plan["kind"]][0][index] in OUTCOME_OF)
+        for number in (1, 2, 3):
+            wanted[(function, number)] = [str(sum(outcomes.values()))] + [
+                str(outcomes[outcome]) for outcome in OUTCOMES]
+    rows = _table(page, "hidden-failures")
+    assert {(re.sub(r"</?code>", "", row[0]), int(row[1])): row[2:]
+            for row in rows} == wanted
+    failed = [int(row[2]) for row in rows]
+    assert failed == sorted(failed, reverse=True)
+    # Lateness: who, how late (Moodle: 9 h 31 min by the worksheet; Canvas
+    # says only that it is late), the penalty and the points it took.
+    how = "9.5 h" if scored["platform"] == "moodle" else "marked LATE by Canvas"
+    assert sorted(_table(page, "late")) == sorted(
+        [html.escape(folder), ASSIGNMENT, how, _number(scored["penalty"]),
+         _number(plan["penalty"])]
+        for folder, plan in expected.items() if plan["late"])
+    # The name mapping: one row per collected student, as collect read it.
+    assert page.count('<table class="mapping">') == 1
+    assert f"<h3>{ASSIGNMENT} (layout: {scored['platform']}" in page
+    mapping = {html.unescape(row[0]): row for row in _table(page, "mapping",
+                                                            "class")}
+    assert set(mapping) == set(expected)
+    for folder, plan in expected.items():
+        row = [html.unescape(cell) for cell in mapping[folder]]
+        others = (["initialization.ipynb"] if plan["resubmitted"] else []) + (
+            ["scratch.ipynb"] if plan["scratch"] else [])
+        assert row[1:3] == [plan["display"], f"{scored['platform']} {plan['id']}"]
+        assert row[3].endswith(("initialization.ipynb", "initialization-1.ipynb",
+                                "initialization (1).ipynb")), row[3]
+        assert row[4] and row[5].split("; ") == (others or [""])
+        assert row[6] == ("late" if plan["late"] else "")
+    assert "no record" not in page  # every folder was collected
 
 
 def test_exports_for_the_platform_and_generic(scored):
@@ -596,6 +714,13 @@ def test_hostile_pages_run_no_script_and_request_nothing(scored, artifacts_dir):
                 text = page.inner_text("body")
                 images = page.evaluate("[...document.images].map(i => i.src)")
                 scripts = page.evaluate("document.scripts.length")
+                # What a reader sees first: the report's summary; the question
+                # in bold as the source formats it, never the forged prompt.
+                headings = page.evaluate(
+                    "[...document.querySelectorAll('h2')].map(h => h.textContent)")
+                bold = page.evaluate(
+                    "[...document.querySelectorAll('blockquote.prompt strong')]"
+                    ".map(e => e.textContent)")
                 shot = "report" if path.name == "report.html" else path.parent.name
                 page.screenshot(path=str(artifacts_dir / f"week-{shot}.png"),
                                 full_page=True)
@@ -612,5 +737,67 @@ def test_hostile_pages_run_no_script_and_request_nothing(scored, artifacts_dir):
                     assert plan["display"] in text
                     if plan["kind"] == "hostile":
                         assert HOSTILE_ANSWER in text
+                        assert FORGED_BOLD in text  # shown as the answer's text
+                    assert bold == ["Question (2 points, graded by your "
+                                    "instructor)."]
+                else:
+                    assert headings[:4] == ["Summary", "Hidden checks most often "
+                                            "failed", "Late submissions", "Points"]
         finally:
             browser.close()
+
+
+def test_class_report_summary_counts_missing_by_hand_and_plain_folders(tmp_path):
+    """A gradebook written by hand: every number below is worked out by hand."""
+    from course_utils.grading.gradebook import (
+        FunctionGrade,
+        Gradebook,
+        SubmissionGrade,
+        WrittenAnswer,
+    )
+    from course_utils.grading.pages import write_class_report
+
+    path = tmp_path / "gradebook.sqlite"
+    checks = {"a": "hidden check 1: passed\nhidden check 2: passed",
+              "b": "hidden check 1: passed\nhidden check 2: wrong value"}
+    with Gradebook(path) as book:
+        book.record_questions("hw", [("q1", "Why?", 2.0)])
+        for student, status, points in (("a", "graded", 3.0), ("b", "graded", 0.0),
+                                        ("c", "missing", 0.0),
+                                        ("d", "malformed", 0.0)):
+            function = FunctionGrade("f", "passed" if points else "failed", points,
+                                     3.0, "", checks.get(student, ""))
+            book.record(SubmissionGrade(
+                student, "hw", status, "", student, "source", (function,), "",
+                (WrittenAnswer("q1", "because"),) if student in "ab" else None))
+        columns = ("student, assignment, original_name, platform, platform_id, "
+                   "display_name, submitted_at, late, late_seconds, "
+                   "penalty_percent, layout, chosen_because, not_graded")
+        book.transaction([
+            (f"INSERT INTO collected ({columns}) VALUES "
+             "(?, ?, ?, ?, ?, ?, '', 1, ?, ?, ?, ?, ?)", row) for row in (
+                ("a", "hw", "ada_LATE_11_5_hw.ipynb", "canvas", "11", "ada", None,
+                 0.0, "canvas", "named like the assignment (hw.ipynb)", ""),
+                ("b", "hw", "Bo.ipynb", "folder", "", "Bo", 7200.0, 10.0,
+                 "folder", "its only notebook", "notes.txt"))])
+        book.transaction([("UPDATE written_answers SET points = ? WHERE student = ?",
+                           (points, student)) for student, points in
+                          (("a", 2.0), ("b", 1.0))])
+    out = tmp_path / "report.html"
+    numbers = write_class_report(path, out)
+    page = out.read_text()
+    # a: 3 + 2 = 5, late (Canvas), no penalty; b: 0 + 1 = 1 less 10 % = 0.9,
+    # late by 2 h; c: missing; d: malformed, 0. Submitted: a, b, d.
+    assert [row[1] for row in _table(page, "summary")] == [
+        "3", "2", "1", "1", "2", "0", "5", "1.97", "0.9", "0", "5", "1"]
+    assert numbers["summary"]["hw"]["mean"] == round((5 + 0.9 + 0) / 3, 2)
+    assert _table(page, "hidden-failures") == [
+        ["<code>f</code>", "2", "1", "1", "0", "0", "0", "0"]]
+    assert _table(page, "late") == [["a", "hw", "marked LATE by Canvas", "0", "0"],
+                                    ["b", "hw", "2.0 h", "10", "0.1"]]
+    assert _table(page, "mapping", "class") == [
+        ["a", "ada", "canvas 11", "ada_LATE_11_5_hw.ipynb",
+         "named like the assignment (hw.ipynb)", "", "late"],
+        ["b", "Bo", "folder", "Bo.ipynb", "its only notebook", "notes.txt", "late"]]
+    # d was graded from a folder nobody collected; c submitted nothing.
+    assert "1 submission(s) have no record (put in place by hand)." in page

@@ -389,3 +389,57 @@ def test_canvas_name_without_its_ids_is_left_out_and_said(tmp_path, capsys):
     with zipfile.ZipFile(archive) as opened:
         assert len(opened.namelist()) == 2
     assert "not in the zip: student_104" in out and "SpeedGrader" in out
+
+
+def _anonymous(gradebook: Path, user_ids: list[str]) -> dict[str, str]:
+    """Record these students as collect does under anonymous grading."""
+    anonymous = {user_id: f"anon_x{user_id}" for user_id in user_ids}
+    with sqlite3.connect(gradebook) as connection:
+        connection.executemany(
+            "UPDATE collected SET platform_id = ?, display_name = '' "
+            "WHERE platform_id = ?",
+            [(anonymous_id, user_id) for user_id, anonymous_id in anonymous.items()])
+    return anonymous
+
+
+def test_canvas_anonymous_students_are_left_out_for_speedgrader(tmp_path):
+    """An anon_ id has no row in Canvas's export: left out and named, not fatal.
+
+    Canvas names an anonymously graded student ``anon_<id>`` in the download
+    (lib/content_zipper.rb); its gradebook export has one row per student by
+    user id, never an anonymous id (lib/gradebook_exporter.rb, csv_data).
+    """
+    gradebook = _gradebook(tmp_path / "gradebook.sqlite", "canvas")
+    _anonymous(gradebook, ["102"])
+    template = tmp_path / "canvas-template.csv"
+    template.write_text(ruby_csv(_canvas_rows({})), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = export_platform(gradebook, out, "canvas", template=template)
+    # The others are filled as before; 102's row is left as Canvas wrote it.
+    filled = {key: value for key, value in EXPECTED.items() if key != "102"}
+    assert out.read_bytes() == ruby_csv(_canvas_rows(filled)).encode("utf-8")
+    assert result.left_out == ["anon_x102"]
+    note = next(note for note in result.notes if "anon_x102" in note)
+    assert "student_102" in note and ": 4.5;" in note and "SpeedGrader" in note
+
+
+def test_canvas_all_anonymous_export_keeps_the_file_and_says_so(tmp_path, capsys):
+    # The realistic case: the whole assignment is graded anonymously, so
+    # every name in the download is anon_..., and until the grades are
+    # posted Canvas's export says N/A in its column for every student.
+    gradebook = _gradebook(tmp_path / "gradebook.sqlite", "canvas")
+    anonymous = _anonymous(gradebook, ["101", "102", "104"])
+    people = ["101", "102", "103", "104", "105", "106", "999"]
+    text = ruby_csv(_canvas_rows(dict.fromkeys(people, "N/A")))
+    template = tmp_path / "canvas-template.csv"
+    template.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    status = main(["export", "--gradebook", str(gradebook), "--csv", str(out),
+                   "--format", "canvas", "--template", str(template)])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert out.read_bytes() == text.encode("utf-8")
+    for user_id, points in EXPECTED.items():
+        assert (f"note: student_{user_id} (Canvas anonymous id "
+                f"{anonymous[user_id]}): {points};") in printed
+    assert printed.count("SpeedGrader") == 3 and "filled 0 row(s)" in printed

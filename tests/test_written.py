@@ -14,6 +14,7 @@ from course_utils.grading.gradebook import (
     SubmissionGrade,
     WrittenAnswer,
 )
+from course_utils.grading.pages import write_feedback_pages
 from course_utils.grading.written import ScoreError, import_scores, write_answers
 
 STUDENTS = {"=evil()": "=1+1 <b>bold</b>", "ada": "Because of symmetry.",
@@ -146,3 +147,43 @@ def test_a_blank_answer_is_scored_0_and_marked_for_the_instructor(gradebook,
             (FunctionGrade("f", "passed", 3.0, 3.0),), "",
             (WrittenAnswer("question_1", "Because the units stay equal."),)))
     assert _scored(gradebook)["bob"] is None
+
+
+# A prompt is the instructor's Markdown; even so, nothing in it may become markup
+# beyond what CommonMark formats (no raw HTML, no script link, no request).
+PROMPT = ("**Question (2 points).** Why do *equal* weights stay equal? Use "
+          "`np.zeros`.\n\n- one\n- two\n\n"
+          '<script>alert(1)</script> <img src="http://127.0.0.1:9/x.png">\n\n'
+          "<div onclick=\"alert(2)\">block</div>\n\n"
+          "[click](javascript:alert(3)) ![a chart](http://127.0.0.1:9/y.png)")
+
+
+def test_the_prompt_is_formatted_and_injects_nothing(tmp_path):
+    path = tmp_path / "gradebook.sqlite"
+    with Gradebook(path) as book:
+        book.record_questions("hw", [("question_1", PROMPT, 2.0)])
+        book.record(SubmissionGrade(
+            "ada", "hw", "graded", "", "sha", "source",
+            (FunctionGrade("f", "passed", 3.0, 3.0),), "",
+            (WrittenAnswer("question_1", "**not bold** <b>x</b>"),)))
+    write_feedback_pages(path, tmp_path / "feedback")
+    page = (tmp_path / "feedback" / "ada" / "hw.html").read_text()
+    prompt = page.split('<blockquote class="prompt">')[1].split("</blockquote>")[0]
+    # CommonMark's formatting, written out by hand from the spec.
+    assert "<p><strong>Question (2 points).</strong> Why do <em>equal</em> " \
+           "weights stay equal? Use <code>np.zeros</code>.</p>" in prompt
+    assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in prompt
+    # Raw HTML shown as text; the script link and the image are not made.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in prompt
+    assert "&lt;div onclick=&quot;alert(2)&quot;&gt;block&lt;/div&gt;" in prompt
+    assert "[click](javascript:alert(3))" in prompt
+    assert "[image: a chart]" in prompt
+    for tag in ("<script", "<img", "<div", "<a ", "href"):
+        assert tag not in prompt, tag
+    # The student's answer stays literal.
+    assert "<pre>**not bold** &lt;b&gt;x&lt;/b&gt;</pre>" in page
+    # In Markdown (the feedback file and review.md): the prompt as written.
+    quoted = "\n".join(f"> {line}".rstrip() for line in PROMPT.split("\n"))
+    assert quoted in (tmp_path / "feedback" / "ada" / "hw.md").read_text()
+    write_answers(path, tmp_path / "review.md")
+    assert quoted in (tmp_path / "review.md").read_text()

@@ -5,7 +5,10 @@ HTML files: the styles are inline, figures are embedded PNG images, and a
 Content-Security-Policy forbids every script and every request to the network,
 so a page opened from disk or from a learning platform loads nothing. Every
 text that came from a student (names, answers, messages) is escaped with
-:func:`html.escape` and bounded.
+:func:`html.escape` and bounded. A written question's prompt is the one
+exception: it comes from the instructor's source notebook (the gradebook's
+``questions`` table, which only ``course-grade grade`` writes, from the
+source), and is rendered as the Markdown it is (:func:`prompt_html`).
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ import html
 import io
 import os
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+
+from markdown_it import MarkdownIt
 
 from course_utils.grading.assignment import load_assignment
 from course_utils.grading.boundary import (
@@ -27,6 +34,8 @@ from course_utils.grading.boundary import (
     student_file_name,
 )
 from course_utils.grading.gradebook import Gradebook, Total, open_gradebook
+from course_utils.grading.written import MAX_PROMPT_CHARACTERS, prompt_markdown
+from course_utils.grading.written import bounded_text as bounded_lines
 
 SITE_URL = "https://weight-init-course.github.io/weight-initialization"
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -37,6 +46,8 @@ body { font-family: "DejaVu Sans", sans-serif; max-width: 52em; margin: 2em auto
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left;
          vertical-align: top; }
+blockquote.prompt { margin: 0.5em 0 1em; padding: 0.1em 1em;
+                    border-left: 4px solid #bbb; background: #fafafa; }
 .passed { color: #14651f; } .failed, .error, .timeout, .crashed { color: #9b1c1c; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f4f4f4;
       padding: 0.6em; }
@@ -63,13 +74,84 @@ def escape(text: object, limit: int = 2000) -> str:
     return html.escape(bounded_text(text, limit, " [...]"), quote=True)
 
 
-def _page(title: str, body: list[str]) -> str:
+@cache
+def _markdown() -> MarkdownIt:
+    # CommonMark with raw HTML off: a tag in the prompt is shown as text.
+    # markdown-it's validateLink already refuses javascript:, vbscript:,
+    # file: and data: links; an image becomes its alt text, so a prompt never
+    # makes the page request anything (the CSP would block it anyway).
+    parser = MarkdownIt("commonmark", {"html": False})
+
+    def image(renderer, tokens, index, options, env) -> str:
+        alt = renderer.renderInlineAsText(tokens[index].children or [], options,
+                                          env)
+        return f"[image: {html.escape(alt)}]"
+
+    parser.add_render_rule("image", image)
+    return parser
+
+
+def prompt_html(prompt: str) -> str:
+    """A written question's prompt, Markdown from the source notebook, as HTML.
+
+    Introduced in the chapter "Instructor guide". Rendered with markdown-it-py
+    (CommonMark) with raw HTML disabled, so the text can format (emphasis,
+    code, lists, links) but never inject markup: a tag is shown as text, a
+    ``javascript:`` link stays text, an image is shown as its alt text.
+
+    Parameters
+    ----------
+    prompt : str
+        The prompt as the source notebook's markdown cell writes it (bounded
+        to 3000 characters).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(prompt_html("**Question.** Why <b>not</b> `zeros`?"))
+    <p><strong>Question.</strong> Why &lt;b&gt;not&lt;/b&gt; <code>zeros</code>?</p>
+    <BLANKLINE>
+    """
+    return _markdown().render(bounded_lines(prompt, MAX_PROMPT_CHARACTERS))
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span, however many backticks it holds.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> code_span("f([1, 2])")
+    '`f([1, 2])`'
+    >>> code_span("a`b")
+    '``a`b``'
+    """
+    text = " ".join(text.split("\n"))
+    fence = "`" * (max(map(len, re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _page(title: str, body: list[str], style: str = "") -> str:
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title, 300)}</title>", f"<style>{STYLE}</style>", "</head>",
+        f"<title>{escape(title, 300)}</title>", f"<style>{STYLE}{style}</style>",
+        "</head>",
         "<body>", *body, "</body>", "</html>", ""])
 
 
@@ -219,16 +301,19 @@ class _Sections:
                      f"{total.assignment}.html")
 
     def _checks(self, function: str, status: str, detail: str, feedback: str
-                ) -> list[str]:
+                ) -> list[tuple[str, str, str]]:
+        """Each line: ``(text before the call, the call or "", the outcome)``."""
         lines = [line for line in (feedback or detail).split("\n") if line]
         calls = self.calls.get(function, [])
         shown = []
         for line in lines:
             match = _CHECK.match(line)
             if match and calls and int(match["number"]) <= len(calls):
-                line = (f"hidden check {match['number']}, "
-                        f"{calls[int(match['number']) - 1]}: {match['reason']}")
-            shown.append(line)
+                shown.append((f"hidden check {match['number']}, ",
+                              calls[int(match["number"]) - 1],
+                              f": {match['reason']}"))
+            else:
+                shown.append(("", "", line))
         return shown
 
     def _summary(self) -> list[str]:
@@ -262,8 +347,11 @@ class _Sections:
                     "<th>function</th><th>points</th><th>status</th>"
                     "<th>hidden checks</th></tr>")
         for function, status, points, maximum, detail, feedback in self.functions:
-            checks = "".join(f"<li>{escape(line, 400)}</li>" for line in
-                             self._checks(function, status, detail, feedback))
+            checks = "".join(
+                f"<li>{escape(before)}"
+                + (f"<code>{escape(call, 400)}</code>" if call else "")
+                + f"{escape(reason, 400)}</li>" for before, call, reason in
+                self._checks(function, status, detail, feedback))
             body.append(f"<tr><td><code>{escape(function)}</code></td>"
                         f"<td>{_number(points)} / {_number(maximum)}</td>"
                         f'<td class="{escape(status)}">{escape(status)}</td>'
@@ -276,7 +364,8 @@ class _Sections:
                     else f"{_number(points)} / {_number(maximum)} points"
                 body += [f'<section class="answer" id="{escape(question)}">',
                          f"<h3>{escape(question)}: {scored}</h3>",
-                         f"<blockquote><pre>{escape(prompt, 3000)}</pre></blockquote>",
+                         f'<blockquote class="prompt">{prompt_html(prompt)}'
+                         "</blockquote>",
                          "<p>Your answer:</p>",
                          f"<pre>{escape(answer, 6000) or '(no answer)'}</pre>"]
                 if comment:
@@ -301,13 +390,16 @@ class _Sections:
         for function, status, points, maximum, detail, feedback in self.functions:
             lines += [f"## {function}: {_number(points)} / {_number(maximum)} points "
                       f"({markdown_text(status)})", ""]
-            lines += [f"- {markdown_text(line)}"
-                      for line in self._checks(function, status, detail, feedback)]
+            lines += [f"- {markdown_text(before)}"
+                      + (code_span(call) if call else "") + markdown_text(reason)
+                      for before, call, reason in
+                      self._checks(function, status, detail, feedback)]
             lines.append("")
-        for question, _, maximum, points, comment, answer in self.answers:
+        for question, prompt, maximum, points, comment, answer in self.answers:
             scored = "not scored yet" if points is None \
                 else f"{_number(points)} / {_number(maximum)} points"
-            lines += [f"## {question}: {scored}", ""]
+            lines += [f"## {question}: {scored}", "", *prompt_markdown(prompt), "",
+                      "Your answer:", ""]
             lines += [f"    {line}" for line in answer.split("\n")] if answer \
                 else ["(no answer)"]
             lines.append("")
@@ -321,14 +413,23 @@ class _Sections:
 
 
 def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
-    """Write the class report: distributions, common failures, errors, grading time.
+    """Write the class report: summary, lateness, distributions, failures, names.
 
-    Introduced in the chapter "Instructor guide". One histogram per graded
-    function, per written question and for the total (each with a table of
-    the same counts), the most common failure messages of the hidden checks
-    with the number of submissions that had each, every submission that
-    could not be graded (``error``, ``malformed``, ...) or had a function
-    time out or crash, and how long grading took.
+    Introduced in the chapter "Instructor guide". The page opens with a
+    summary per assignment (submitted, graded, not graded, missing, late,
+    written answers not scored yet, and the totals of the submitted
+    notebooks: mean, median, lowest, highest, full marks) and the hidden
+    checks most often failed, counted by the outcome the students read
+    (wrong value, wrong shape or keys, raised an error, timed out, crashed).
+    Then: every late submission (how late, the penalty); one histogram per
+    graded function, per written question and for the total (each with a
+    table of the same counts); the most common failure messages of the hidden
+    checks (the instructor's details) with the number of submissions that had
+    each; every submission that could not be graded (``error``,
+    ``malformed``, ...) or had a function time out or crash; how long grading
+    took; and where each student folder came from (the name, platform id,
+    file and layout that ``collect`` recorded, why that notebook was graded
+    and which files were not). A folder put in place by hand has no such row.
 
     Parameters
     ----------
@@ -339,16 +440,18 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
     Returns
     -------
     dict
-        The numbers shown: ``distributions`` (title to {points: count}),
-        ``failures`` ((function, message) to the number of submissions),
-        ``problems`` (rows) and
-        ``timing``.
+        The numbers shown: ``summary`` (assignment to its counts and
+        totals), ``hidden_failures`` ((assignment, function, check number) to
+        a Counter of outcomes), ``late`` (rows), ``distributions`` (title to
+        {points: count}), ``failures`` ((function, message) to the number of
+        submissions), ``problems`` (rows), ``timing`` and ``mapping`` (the
+        collect records, as dicts).
     """
     with open_gradebook(gradebook_path) as gradebook:
         totals = gradebook.totals()
         function_rows = gradebook.query(
             "SELECT student, assignment, function, status, points, max_points, "
-            "detail FROM function_grades ORDER BY assignment, rowid")
+            "detail, feedback FROM function_grades ORDER BY assignment, rowid")
         written_rows = gradebook.query(
             "SELECT w.assignment, w.question, q.max_points, w.points "
             "FROM written_answers w JOIN questions q ON q.assignment = w.assignment "
@@ -360,9 +463,11 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
         details = {(student, assignment): detail for student, assignment, detail
                    in gradebook.query("SELECT student, assignment, detail "
                                       "FROM submissions")}
+        mapping = [dict(zip(MAPPING_COLUMNS, row, strict=True)) for row in
+                   gradebook.query(f"SELECT {', '.join(MAPPING_COLUMNS)} FROM "
+                                   "collected ORDER BY assignment, student")]
     distributions: dict[str, tuple[float, Counter]] = {}
-    for student, assignment, function, status, points, maximum, _ in function_rows:
-        del student, status
+    for _, assignment, function, _, points, maximum, _, _ in function_rows:
         _, counts = distributions.setdefault(f"{assignment}: {function}",
                                              (maximum, Counter()))
         counts[points] += 1
@@ -376,12 +481,19 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
                                              (total.max_points, Counter()))
         counts[total.points] += 1
     failures: Counter = Counter()
+    hidden_failures: dict[tuple[str, str, int], Counter] = {}
     problems = []
-    for student, assignment, function, status, _, _, detail in function_rows:
+    for student, assignment, function, status, _, _, detail, feedback \
+            in function_rows:
         reasons = {match["reason"][:300] for match in map(_CHECK.match,
                                                           detail.split("\n"))
                    if match and match["reason"] != "passed"}
         failures.update((function, reason) for reason in reasons)
+        for match in map(_CHECK.match, feedback.split("\n")):
+            if match and match["reason"] in FAILED_OUTCOMES:
+                hidden_failures.setdefault(
+                    (assignment, function, int(match["number"])), Counter()
+                )[match["reason"]] += 1
         if status in ("timeout", "crashed"):
             problems.append((student, assignment, function, status,
                              detail.replace("\n", "; ")))
@@ -394,12 +506,25 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
               "submissions": len(seconds),
               "seconds_total": round(sum(row[2] for row in seconds), 1),
               "slowest": seconds[:5]}
+    summary = _summary(totals)
+    records = {(row["student"], row["assignment"]): row for row in mapping}
+    late = [(total.student, total.assignment,
+             _how_late(records.get((total.student, total.assignment))),
+             records.get((total.student, total.assignment), {}).get(
+                 "penalty_percent", 0.0), total.penalty)
+            for total in totals if total.late]
     body = [f"<h1>Class report ({len(totals)} submissions)</h1>",
             f"<p>Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from the gradebook "
-            f"{escape(Path(gradebook_path).name)}.</p>", "<h2>Points</h2>"]
+            f"{escape(Path(gradebook_path).name)}.</p>"]
+    body += _summary_html(summary)
+    body += _hidden_failures_html(hidden_failures)
+    body += _late_html(late)
+    body.append("<h2>Points</h2>")
     for number, (title, (maximum, counts)) in enumerate(distributions.items()):
         body += _histogram(number, title, maximum, counts)
     body += ['<h2>Most common failures of the hidden checks</h2>',
+             "<p>What each check found, in the instructor's words (the students' "
+             "pages give only the outcome).</p>",
              '<table id="failures"><tr><th>function</th><th>what the check found'
              "</th><th>submissions</th></tr>"]
     body += [f"<tr><td><code>{escape(function)}</code></td><td>{escape(message)}"
@@ -427,10 +552,160 @@ def write_class_report(gradebook_path: str | Path, out: str | Path) -> dict:
              f"<td>{round(row_seconds, 1)}</td><td>{escape(status)}</td></tr>"
              for student, assignment, row_seconds, status in timing["slowest"]]
     body.append("</table>")
-    Path(out).write_text(_page("Class report", body), encoding="utf-8")
-    return {"distributions": {title: dict(counts) for title, (_, counts)
+    body += _mapping_html(mapping, {(total.student, total.assignment)
+                                    for total in totals if total.status != "missing"})
+    Path(out).write_text(_page("Class report", body, REPORT_STYLE),
+                         encoding="utf-8")
+    return {"summary": summary, "hidden_failures": hidden_failures, "late": late,
+            "distributions": {title: dict(counts) for title, (_, counts)
                               in distributions.items()},
-            "failures": dict(failures), "problems": problems, "timing": timing}
+            "failures": dict(failures), "problems": problems, "timing": timing,
+            "mapping": mapping}
+
+
+# The report's tables are wide: a wider page, names of functions unbroken.
+REPORT_STYLE = """
+body { max-width: 78em; } td code { overflow-wrap: normal; white-space: nowrap; }
+td.number { text-align: right; }
+"""
+# The outcomes a student's page gives for a failed hidden check (grader.OUTCOMES).
+FAILED_OUTCOMES = ("wrong value", "wrong shape or keys", "raised an error",
+                   "timed out", "crashed")
+MAPPING_COLUMNS = ("student", "assignment", "display_name", "platform",
+                   "platform_id", "original_name", "layout", "chosen_because",
+                   "not_graded", "submitted_at", "late", "late_seconds",
+                   "penalty_percent")
+
+
+def _summary(totals: list[Total]) -> dict[str, dict]:
+    """Per assignment: the counts and the totals of the submitted notebooks."""
+    summary = {}
+    for assignment in sorted({total.assignment for total in totals}):
+        rows = [total for total in totals if total.assignment == assignment]
+        submitted = [total for total in rows if total.status != "missing"]
+        points = sorted(total.points for total in submitted)
+        maximum = max(total.max_points for total in rows)
+        summary[assignment] = {
+            "folders": len(rows), "submitted": len(submitted),
+            "graded": sum(total.status == "graded" for total in rows),
+            "not_graded": sum(total.status not in ("graded", "missing")
+                              for total in rows),
+            "missing": sum(total.status == "missing" for total in rows),
+            "late": sum(total.late for total in rows),
+            "unscored": sum(total.unscored for total in rows),
+            "max_points": maximum,
+            "mean": round(statistics.fmean(points), 2) if points else None,
+            "median": statistics.median(points) if points else None,
+            "lowest": points[0] if points else None,
+            "highest": points[-1] if points else None,
+            "full_marks": sum(value >= maximum for value in points)}
+    return summary
+
+
+def _summary_html(summary: dict[str, dict]) -> list[str]:
+    def shown(value: float | None) -> str:
+        return "-" if value is None else _number(value)
+
+    measures = [
+        ("submitted (a notebook was found)", "submitted"), ("graded", "graded"),
+        ("not graded (malformed, too large, ...)", "not_graded"),
+        ("missing (the student folder has none)", "missing"), ("late", "late"),
+        ("written answers not scored yet", "unscored"),
+        ("total: maximum", "max_points"), ("total: mean", "mean"),
+        ("total: median", "median"), ("total: lowest", "lowest"),
+        ("total: highest", "highest"), ("total: full marks", "full_marks")]
+    body = ["<h2>Summary</h2>",
+            "<p>The totals are those of the submitted notebooks, written points "
+            "and late penalties included; their histogram is under Points.</p>",
+            '<table id="summary"><tr><th></th>'
+            + "".join(f"<th>{escape(name)}</th>" for name in summary) + "</tr>"]
+    for label, key in measures:
+        body.append(f"<tr><td>{label}</td>" + "".join(
+            f'<td class="number">{shown(row[key])}</td>'
+            for row in summary.values()) + "</tr>")
+    body.append("</table>")
+    return body
+
+
+def _hidden_failures_html(hidden_failures: dict) -> list[str]:
+    ranked = sorted(hidden_failures.items(),
+                    key=lambda item: (-sum(item[1].values()), item[0]))
+    several = len({assignment for assignment, _, _ in hidden_failures}) > 1
+    body = ["<h2>Hidden checks most often failed</h2>",
+            "<p>The submissions that failed each hidden check, by the outcome "
+            "their feedback gives (a blank notebook's checks count; a malformed "
+            "one has none).</p>",
+            '<table id="hidden-failures"><tr><th>function</th><th>hidden check</th>'
+            "<th>failed</th>"
+            + "".join(f"<th>{outcome}</th>" for outcome in FAILED_OUTCOMES)
+            + "</tr>"]
+    for (assignment, function, number), outcomes in ranked[:15]:
+        where = f"{escape(assignment)}: " if several else ""
+        body.append(
+            f"<tr><td>{where}<code>{escape(function)}</code></td>"
+            f'<td class="number">{number}</td>'
+            f'<td class="number">{sum(outcomes.values())}</td>'
+            + "".join(f'<td class="number">{outcomes[outcome]}</td>'
+                      for outcome in FAILED_OUTCOMES) + "</tr>")
+    body.append("</table>")
+    return body
+
+
+def _how_late(record: dict | None) -> str:
+    if record is None:
+        return "late"
+    seconds = record["late_seconds"]
+    if seconds is not None:
+        minutes = round(seconds / 60)
+        return (f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+                if minutes < 48 * 60 else f"{minutes / 1440:.1f} d")
+    return {"canvas": "marked LATE by Canvas",
+            "moodle": "late by Moodle's worksheet"}.get(record["platform"], "late")
+
+
+def _late_html(late: list[tuple]) -> list[str]:
+    body = ["<h2>Late submissions</h2>",
+            '<table id="late"><tr><th>student</th><th>assignment</th>'
+            "<th>how late</th><th>penalty (%)</th><th>points taken off</th></tr>"]
+    body += [f"<tr><td>{escape(student, 200)}</td><td>{escape(assignment)}</td>"
+             f"<td>{escape(how)}</td><td>{_number(percent)}</td>"
+             f"<td>{_number(taken)}</td></tr>"
+             for student, assignment, how, percent, taken in late]
+    body.append("</table>")
+    return body
+
+
+def _mapping_html(mapping: list[dict], submitted: set[tuple[str, str]]
+                  ) -> list[str]:
+    recorded = {(row["student"], row["assignment"]) for row in mapping}
+    by_hand = len(submitted - recorded)
+    body = ["<h2>Where each folder came from</h2>",
+            "<p>What <code>course-grade collect</code> recorded: the student's "
+            "name and id on the platform, the file graded, why that notebook was "
+            "chosen and the student's other files (not graded)."
+            + (f" {by_hand} submission(s) have no record (put in place by "
+               "hand)." if by_hand else "") + "</p>"]
+    for assignment in sorted({row["assignment"] for row in mapping}):
+        rows = [row for row in mapping if row["assignment"] == assignment]
+        layouts = ", ".join(sorted({row["layout"] or row["platform"]
+                                    for row in rows}))
+        body += [f"<h3>{escape(assignment)} (layout: {escape(layouts)})</h3>",
+                 '<table class="mapping"><tr><th>folder</th><th>name</th>'
+                 "<th>platform id</th><th>file graded</th><th>why this notebook"
+                 "</th><th>not graded</th><th>late</th></tr>"]
+        body += [f"<tr><td>{escape(row['student'], 200)}</td>"
+                 f"<td>{escape(row['display_name'], 200)}</td>"
+                 f"<td>{escape(_platform_id(row), 200)}</td>"
+                 f"<td>{escape(row['original_name'], 400)}</td>"
+                 f"<td>{escape(row['chosen_because'], 600)}</td>"
+                 f"<td>{escape(row['not_graded'], 600)}</td>"
+                 f"<td>{'late' if row['late'] else ''}</td></tr>" for row in rows]
+        body.append("</table>")
+    return body
+
+
+def _platform_id(row: dict) -> str:
+    return " ".join(part for part in (row["platform"], row["platform_id"]) if part)
 
 
 def _histogram(number: int, title: str, maximum: float, counts: Counter) -> list[str]:

@@ -31,6 +31,7 @@ from course_utils.grading.gradebook import (
 MAX_ANSWER_CHARACTERS = 5_000
 MAX_COMMENT_CHARACTERS = 2_000
 MAX_REVIEW_BYTES = 50 * 2**20
+MAX_PROMPT_CHARACTERS = 3000
 REVIEW_COLUMNS = ("student", "assignment", "question", "max_points", "points",
                   "comment", "answer")
 
@@ -101,6 +102,25 @@ def extract_answers(assignment: Assignment, notebook: nbformat.NotebookNode
     return tuple(answers)
 
 
+def prompt_markdown(prompt: str) -> list[str]:
+    """A written question's prompt as Markdown lines of a block quote (unescaped).
+
+    Introduced in the chapter "Instructor guide". The prompt comes from the
+    instructor's source notebook, so it is written as the Markdown it is.
+
+    Parameters
+    ----------
+    prompt : str
+
+    Returns
+    -------
+    list of str
+        ``"> "`` before each line (``">"`` for an empty one).
+    """
+    text = bounded_text(prompt, MAX_PROMPT_CHARACTERS)
+    return [f"> {line}".rstrip() for line in text.split("\n")]
+
+
 def _marked(cell) -> object:
     metadata = cell.get("metadata")
     mark = metadata.get(WRITTEN_METADATA) if isinstance(metadata, dict) else None
@@ -161,8 +181,9 @@ def write_answers(gradebook_path: str | Path, out: str | Path) -> int:
         if (assignment, question) != current:
             current = (assignment, question)
             lines += [f"## {assignment}, {question} ({_number(maximum)} points)", ""]
-            lines += [f"> {markdown_text(line, 2000)}"
-                      for line in prompt.split("\n")] + [""]
+            # The prompt is the source notebook's Markdown (never a
+            # submission's): written as it is, so it reads formatted.
+            lines += [*prompt_markdown(prompt), ""]
         scored = "not scored yet" if points is None \
             else f"{_number(points)} / {_number(maximum)} points"
         lines += [f"### {markdown_text(student, 200)} ({scored})", ""]

@@ -28,6 +28,12 @@ from course_utils.grading.platforms import canvas, moodle
 from course_utils.grading.platforms.sheets import Mark, read_sheet
 
 FORMATS = ("generic", "canvas", "moodle")
+# Canvas's download names a student of an anonymously graded assignment
+# "anon_<anonymous id>" (lib/content_zipper.rb); its gradebook export
+# (lib/gradebook_exporter.rb, csv_data) has one row per student by Canvas
+# user id, and writes "N/A" in an assignment's column while it has unposted
+# anonymous submissions, so no row of it matches an anonymous id.
+ANONYMOUS_PREFIX = "anon_"
 
 
 @dataclass
@@ -50,6 +56,10 @@ class ExportResult:
         template has it (no submission, or not assigned to them).
     notes : list of str
         Anything else the instructor should know.
+    left_out : list of str
+        Canvas anonymous ids (``anon_...``) of graded students: a Canvas
+        gradebook export has no row for them; enter their grades in
+        SpeedGrader (each is named in ``notes``).
     """
 
     rows: int
@@ -57,6 +67,7 @@ class ExportResult:
     column: str = ""
     left_blank: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
 
 
 def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: str,
@@ -151,10 +162,14 @@ def _fill_template(template: Path, csv_path: Path, platform: str, assignment: st
                          "it again")
     max_points = maxima.pop()
     marks: dict[str, Mark] = {}
+    anonymous = []
     for total in totals:
         if total.student not in collected:
             continue
         platform_id = collected[total.student][0]
+        if platform == "canvas" and platform_id.startswith(ANONYMOUS_PREFIX):
+            anonymous.append(total)
+            continue
         if total.status == "missing" and not missing_as_zero:
             marks[platform_id] = Mark(None, "")
         elif total.status == "missing":
@@ -175,9 +190,17 @@ def _fill_template(template: Path, csv_path: Path, platform: str, assignment: st
                          "assignment as the submissions")
     csv_path.write_bytes(sheet.render())
     written = set(filled.written)
+    notes = filled.notes + [
+        f"{total.student} (Canvas anonymous id {collected[total.student][0]}): "
+        f"{'no submission' if total.status == 'missing' else _number(total.points)}"
+        f"; not in the file (a Canvas gradebook export has rows by user id only, "
+        f"and says N/A while anonymous grades are not posted): enter it in "
+        f"SpeedGrader" for total in anonymous]
     return ExportResult(len(written), for_upload=True, column=filled.column,
                         left_blank=[id_ for id_ in filled.ids if id_ not in written],
-                        notes=filled.notes)
+                        notes=notes,
+                        left_out=[collected[total.student][0]
+                                  for total in anonymous])
 
 
 def _comment(total) -> str:
