@@ -471,3 +471,34 @@ def test_no_way_around_the_keyring_filter(mode):
     with Sandbox(mode, Limits(timeout=TIMEOUT)) as sandbox:
         run = sandbox.run(cells, [{"function": "reach", "args": [], "kwargs": {}}])
     assert run.results == {0: {"value": "nothing"}}
+
+
+def test_a_gradebook_without_outcomes_shows_no_detail_of_a_check(tmp_path):
+    # A row recorded before the fixed outcomes (feedback column empty) holds
+    # the instructor's detail, which may depend on the hidden arguments: the
+    # student's Markdown and HTML show the status, not that detail.
+    from course_utils.grading.gradebook import (
+        FunctionGrade,
+        Gradebook,
+        SubmissionGrade,
+    )
+    from course_utils.grading.grader import student_function_text, write_feedback
+    from course_utils.grading.pages import FeedbackOptions, write_feedback_pages
+
+    secret = "hidden check 1: 'W2' is missing from the keys"
+    assert student_function_text("failed", secret, "") == ""
+    assert student_function_text("not_found", "no code cell defines f", "") \
+        == "no code cell defines f"
+    assert student_function_text("failed", secret, "hidden check 1: wrong value") \
+        == "hidden check 1: wrong value"
+    grade = SubmissionGrade("ann", "initialization", "graded", "", "sha", "source",
+                            (FunctionGrade("initialize_parameters_he", "failed",
+                                           0.0, 3.0, secret),))
+    gradebook = tmp_path / "gradebook.sqlite"
+    with Gradebook(gradebook) as book:
+        book.record(grade)
+    markdown = write_feedback(tmp_path / "feedback", grade).read_text()
+    write_feedback_pages(gradebook, tmp_path / "pages", FeedbackOptions())
+    pages = "".join(path.read_text() for path in (tmp_path / "pages").rglob("*.html"))
+    assert all("initialize_parameters_he" in text for text in (markdown, pages))
+    assert "W2" not in markdown and "W2" not in pages

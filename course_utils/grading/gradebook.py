@@ -103,7 +103,7 @@ class FunctionGrade:
     points: float
     max_points: float
     detail: str = ""
-    feedback: str = ""  # what the student may read; not stored
+    feedback: str = ""  # what the student may read (the fixed outcomes)
 
 
 @dataclass(frozen=True)

@@ -551,6 +551,33 @@ OUTCOMES = {"passed": "passed", "value": "wrong value", "shape": "wrong shape or
             "error": "raised an error", "timeout": "timed out", "crashed": "crashed"}
 
 
+# Statuses whose detail never comes from a hidden call: the function was not
+# found, or the submission was not run.
+_DETAIL_SHOWN = ("not_found", "missing", "wrong_filename", "malformed")
+
+
+def student_function_text(status: str, detail: str, feedback: str) -> str:
+    """What a student may read about one graded function.
+
+    Introduced in the chapter "Instructor guide". The fixed outcomes the grader
+    recorded for the student; where it recorded none, the instructor's detail
+    only for a status that no hidden call decided. A gradebook written before
+    the outcomes were recorded shows nothing more than the status.
+
+    Parameters
+    ----------
+    status, detail, feedback : str
+        The function's row in the gradebook.
+
+    Returns
+    -------
+    str
+    """
+    if feedback:
+        return feedback
+    return detail if status in _DETAIL_SHOWN else ""
+
+
 def _check_case(result: dict | None, expected: object) -> tuple[str, str, str]:
     """The check's status, the instructor's reason, and the student's outcome."""
     if result is None:
@@ -644,7 +671,8 @@ def write_feedback(feedback_dir: Path, grade_: SubmissionGrade,
     for function in grade_.functions:
         lines += [f"## {function.function}: {_number(function.points)} / "
                   f"{_number(function.max_points)} points ({function.status})", ""]
-        text = function.feedback or function.detail
+        text = student_function_text(function.status, function.detail,
+                                     function.feedback)
         lines += [f"- {markdown_text(line)}" for line in text.split("\n") if line]
         lines.append("")
     target = (feedback_dir / student_file_name(grade_.student)

@@ -34,6 +34,7 @@ from course_utils.grading.boundary import (
     student_file_name,
 )
 from course_utils.grading.gradebook import Gradebook, Total, open_gradebook
+from course_utils.grading.grader import student_function_text
 from course_utils.grading.written import MAX_PROMPT_CHARACTERS, prompt_markdown
 from course_utils.grading.written import bounded_text as bounded_lines
 
@@ -303,7 +304,8 @@ class _Sections:
     def _checks(self, function: str, status: str, detail: str, feedback: str
                 ) -> list[tuple[str, str, str]]:
         """Each line: ``(text before the call, the call or "", the outcome)``."""
-        lines = [line for line in (feedback or detail).split("\n") if line]
+        text = student_function_text(status, detail, feedback)
+        lines = [line for line in text.split("\n") if line]
         calls = self.calls.get(function, [])
         shown = []
         for line in lines:
