@@ -10,6 +10,7 @@ needs a controlled clock and is run on the sandbox directly.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import re
 import sqlite3
@@ -123,6 +124,12 @@ while time.process_time() - _start < 0.8:
 EVE_BYTE = b"eve\xff"  # a raw byte, not UTF-8
 EVE_TEXT = b"eve\\xff"  # the text that escapes it
 LONG = b"long" + b"\x01" * 70
+# A long name, and a short folder named as the long one's file name was before
+# short names that look shortened were shortened too (start, "-", 16 hex
+# digits of its SHA-256): the two once shared one feedback file.
+LONG_NAME = "alice_" + "a" * 200
+COLLIDER = f"{LONG_NAME[:120]}-{hashlib.sha256(LONG_NAME.encode()).hexdigest()[:16]}"
+HIDDEN = ".eve"  # a folder whose name starts with a dot is a student too
 
 
 def _with_prelude(source: str, prelude: str) -> str:
@@ -156,6 +163,12 @@ def build_class(folder: Path) -> dict[str, tuple]:
     expected[printable_name(os.fsdecode(EVE_TEXT))] = ("graded", 0, None)
     write_submission(Path(os.fsdecode(base + b"/" + LONG)), solutions)
     expected[printable_name(os.fsdecode(LONG))] = ("graded", 7, ALL_PASS)
+    write_submission(folder / LONG_NAME, solutions)
+    expected[LONG_NAME] = ("graded", 7, ALL_PASS)
+    write_submission(folder / COLLIDER)  # stubs: 0 points
+    expected[COLLIDER] = ("graded", 0, None)
+    write_submission(folder / HIDDEN, solutions)
+    expected[HIDDEN] = ("graded", 7, ALL_PASS)
     return expected
 
 
@@ -286,6 +299,16 @@ def test_a_long_name_gets_its_row_and_feedback(round3):
     student = printable_name(os.fsdecode(LONG))
     assert len(student.encode()) > 255
     assert _feedback(round3, student).startswith(f"# {ASSIGNMENT}: 7 / 7 points")
+
+
+def test_no_two_folders_share_a_feedback_file(round3):
+    # Each student's own points in their own file: the long name's 7 and the
+    # look-alike short name's 0, and the hidden folder is graded like any other.
+    assert _feedback(round3, LONG_NAME).startswith(f"# {ASSIGNMENT}: 7 / 7 points")
+    assert _feedback(round3, COLLIDER).startswith(f"# {ASSIGNMENT}: 0 / 7 points")
+    assert _feedback(round3, HIDDEN).startswith(f"# {ASSIGNMENT}: 7 / 7 points")
+    folders = list((round3["gradebook"].parent / "feedback").iterdir())
+    assert len(folders) == len(round3["expected"])
 
 
 @pytest.mark.parametrize("name", [b"a\\b", b"\\x41", b"A", b"\xc2\x85", b"\x85",

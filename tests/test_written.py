@@ -187,3 +187,25 @@ def test_the_prompt_is_formatted_and_injects_nothing(tmp_path):
     assert quoted in (tmp_path / "feedback" / "ada" / "hw.md").read_text()
     write_answers(path, tmp_path / "review.md")
     assert quoted in (tmp_path / "review.md").read_text()
+
+
+def test_names_that_a_spreadsheet_would_show_alike_stay_apart(tmp_path):
+    # '@alice' is what the review CSV once made of "@alice": two students whose
+    # cells were equal, so `score` refused the whole class's points.
+    path = tmp_path / "gradebook.sqlite"
+    with Gradebook(path) as book:
+        book.record_questions("hw", [("question_1", "Why?", 2.0)])
+        for student in ("@alice", "'@alice", "''x", "bob"):
+            book.record(SubmissionGrade(
+                student, "hw", "graded", "", "sha-" + student, "source",
+                (FunctionGrade("f", "passed", 3.0, 3.0),), "",
+                (WrittenAnswer("question_1", "An answer."),)))
+    review = tmp_path / "review.csv"
+    write_answers(path, review)
+    rows = _rows(review)
+    assert [row["student"] for row in rows] == ["'''x", "''@alice", "'@alice", "bob"]
+    for row, points in zip(rows, ("0.5", "1", "1.5", "2"), strict=True):
+        row["points"] = points
+    _write(review, rows)
+    assert import_scores(path, review) == 4
+    assert _scored(path) == {"@alice": 1.5, "'@alice": 1.0, "''x": 0.5, "bob": 2.0}

@@ -294,12 +294,18 @@ def folder_name(printable: str) -> str:
     return os.fsdecode(bytes(raw))
 
 
+# How a shortened name ends: see student_file_name.
+_SHORTENED = re.compile(r"-[0-9a-f]{16}\Z")
+
+
 def student_file_name(student: str) -> str:
     """The file name made from a student's recorded name, short enough for any path.
 
     Introduced in the chapter "Instructor guide". A name longer than
     ``MAX_FILE_NAME_BYTES`` (in UTF-8) keeps its start and gets a stable hash
-    of the whole name, so two long names never share a folder.
+    of the whole name, so two long names never share a folder. A short name
+    that ends like a shortened one (``-`` and 16 hexadecimal digits) is
+    shortened too: so no name, long or short, can take another's file name.
 
     Parameters
     ----------
@@ -310,7 +316,8 @@ def student_file_name(student: str) -> str:
     -------
     str
     """
-    if len(student.encode()) <= MAX_FILE_NAME_BYTES:
+    if len(student.encode()) <= MAX_FILE_NAME_BYTES \
+            and not _SHORTENED.search(student):
         return student
     digest = hashlib.sha256(student.encode()).hexdigest()[:16]
     start = student.encode()[:MAX_FILE_NAME_BYTES - 40].decode(errors="ignore")

@@ -445,7 +445,10 @@ def spreadsheet_safe(text: str) -> str:
 
     Introduced in the chapter "Instructor guide". A cell that starts with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-    apostrophe (OWASP's advice against CSV injection).
+    apostrophe (OWASP's advice against CSV injection), and so does one that
+    starts with an apostrophe: so two different texts never give the same cell
+    (``@a`` and ``'@a`` become ``'@a`` and ``''@a``), and removing one leading
+    apostrophe from a cell that starts with one gives the text back.
 
     Parameters
     ----------
@@ -455,7 +458,7 @@ def spreadsheet_safe(text: str) -> str:
     -------
     str
     """
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return f"'{text}" if text.startswith((*FORMULA_STARTS, "'")) else text
 
 
 def _number(value: float) -> str:

@@ -278,14 +278,12 @@ def list_students(submissions_dir: Path) -> list[Student]:
     Returns
     -------
     list of Student
-        Sorted by printable name; names starting with ``.`` and plain files are
-        left out.
+        Sorted by printable name; plain files are left out. Every folder is a
+        student, whatever its name (``collect`` never writes a hidden one).
     """
     students = []
     with os.scandir(submissions_dir) as entries:
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
             if entry.is_symlink() or entry.is_dir(follow_symlinks=False):
                 students.append(Student(entry.name, printable_name(entry.name),
                                         entry.is_symlink()))

@@ -303,8 +303,8 @@ def _check_row(row: dict, by_cell: dict, expected: dict, seen: set,
 
 
 def _unneutralise(text: str) -> str:
-    """Undo the apostrophe that :func:`spreadsheet_safe` put before a formula sign."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    """Undo the apostrophe that :func:`spreadsheet_safe` put before a cell."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r'":
         return text[1:]
     return text
 
