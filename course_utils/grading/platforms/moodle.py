@@ -391,7 +391,9 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
         if points is None:
             continue
         shown = (names or {}).get(participant)
-        if shown and full_name is not None and full_name < len(values) \
+        # Under blind marking the folder says "Participant" (no name to check).
+        if shown and folder_form(shown) != "participant" and full_name is not None \
+                and full_name < len(values) \
                 and folder_form(shown) != folder_form(values[full_name]):
             strangers.append(f"Participant {participant} is "
                              f"{clean_text(values[full_name], 60)!r} in the "
@@ -425,8 +427,9 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
             sheet.set(row, feedback, mark.comment, quote_spaces=True)
         written.append(participant)
     if strangers:
-        raise ValueError(f"template: {len(strangers)} row(s) belong to someone else "
-                         f"than the download's folder ({'; '.join(strangers[:3])}); "
+        shown = "; ".join(strangers[:3])
+        raise ValueError(f"template: {len(strangers)} row(s) belong to someone other "
+                         f"than the download's folder says ({shown}); "
                          "a Moodle team submission's folder carries the group's "
                          "id, not a participant's: collect again with --worksheet "
                          "(the team assignment's grading worksheet, whose Group "
