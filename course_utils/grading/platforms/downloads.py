@@ -15,7 +15,11 @@ platform's duplicate-name number ``-1`` or `` (1)``, in any case), else their
 only or newest notebook; when several qualify, the newest by the platform's
 own order (Canvas's file id, Moodle's duplicate number), never by the zip's
 times, which both platforms set to the moment of the download. Every other
-file of the student is reported as not graded.
+file of the student is reported as not graded. A Moodle team's folder
+(``<group name>_<group id>``, ``Default group``) is mapped to its members by
+the worksheet's ``Group`` column and graded once; a Canvas name that reads
+two ways (a sortable name ending in ``_<digits>``) is read the way that
+names the assignment's file, and the report says so.
 
 No archive entry name is ever used as a path: the student folder is a
 normalised name (ASCII letters, digits and ``-``) with the platform id, and

@@ -5,12 +5,14 @@ Documented on the page "Instructor guide".
 - Reading: the "Download all submissions" zip in each of the layouts Moodle
   writes (:data:`LAYOUTS`, read from ``mod/assign/classes/downloader.php``
   and, before 4.1, ``mod/assign/locallib.php``), and the offline grading
-  worksheet's ``Status`` and ``Last modified (submission)`` for lateness
-  (:func:`read_worksheet`); the zip's entry times are the moment of the
-  download, not of any submission.
+  worksheet's ``Status`` and ``Last modified (submission)`` for lateness,
+  extensions and drafts, and its ``Group`` column for the members of a
+  team's folder (:func:`read_worksheet`, :func:`team_members`); the zip's
+  entry times are the moment of the download, not of any submission.
 - Writing: the assignment's own offline grading worksheet ("Download grading
   worksheet" / "Upload grading worksheet") with ``Grade`` and ``Feedback
-  comments`` filled and every other byte kept (:func:`fill_worksheet`);
+  comments`` filled and every other byte kept, a grade or comment already
+  there left alone unless asked (:func:`fill_worksheet`);
   without it, :func:`write_grades` writes similar columns, for review only.
 """
 
