@@ -7,6 +7,7 @@ none of the readers under test.
 
 from course_utils.grading.platforms.imitation import (  # noqa: F401
     DOWNLOADED_AT,
+    TEAM_WORKSHEET_HEADER,
     WORKSHEET_HEADER,
     canvas_called,
     canvas_text,
@@ -14,6 +15,9 @@ from course_utils.grading.platforms.imitation import (  # noqa: F401
     moodle_clean_filename,
     moodle_entry,
     moodle_prefix,
+    moodle_status,
+    moodle_team_prefix,
+    moodle_team_worksheet_row,
     moodle_time,
     moodle_worksheet_row,
     php_fputcsv,

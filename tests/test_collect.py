@@ -24,14 +24,19 @@ from course_utils.grading.platforms import (
 from course_utils.grading.platforms import downloads as collect_module
 from tests.conftest import build_zip
 from tests.platform_downloads import (
+    TEAM_WORKSHEET_HEADER,
     WORKSHEET_HEADER,
     canvas_called,
     canvas_text,
     canvas_upload,
     moodle_entry,
     moodle_prefix,
+    moodle_status,
+    moodle_team_prefix,
+    moodle_team_worksheet_row,
     moodle_time,
     moodle_worksheet_row,
+    php_fputcsv,
     write_zip,
 )
 
@@ -370,7 +375,17 @@ def test_moodle_subfolders_and_the_default_team(tmp_path):
         (moodle_entry(ada, "initialization.ipynb", file_path="/drafts/"), NOTEBOOK),
         (moodle_entry(ada, "initialization.ipynb"), NOTEBOOK + b" "),
         # Team submissions of students in no group: "Default group", no id.
-        (moodle_entry("Default group", "initialization.ipynb"), NOTEBOOK)])
+        (moodle_entry(moodle_team_prefix(None), "initialization.ipynb"),
+         NOTEBOOK)])
+    # A team's folder names no participant: without the worksheet's Group
+    # column nobody can say whose it is.
+    with pytest.raises(CollectError, match=r"'Default group_assignsubmission_file' "
+                                           r"is a Moodle team submission.*give "
+                                           r"--worksheet.*Group column"):
+        collect(tmp_path / "m.zip", tmp_path / "out", "initialization")
+    write_zip(tmp_path / "m.zip", [
+        (moodle_entry(ada, "initialization.ipynb", file_path="/drafts/"), NOTEBOOK),
+        (moodle_entry(ada, "initialization.ipynb"), NOTEBOOK + b" ")])
     report = collect(tmp_path / "m.zip", tmp_path / "out", "initialization")
     assert _entries(report)["Ada Lovelace_11_assignsubmission_file/drafts/"
                             "initialization.ipynb"] == (
@@ -382,8 +397,7 @@ def test_moodle_subfolders_and_the_default_team(tmp_path):
         "the last by name; check")
     assert (tmp_path / "out" / "ada-lovelace_11" / "initialization.ipynb"
             ).read_bytes() == NOTEBOOK + b" "
-    assert sorted(os.listdir(tmp_path / "out")) == ["ada-lovelace_11",
-                                                   "default-group"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["ada-lovelace_11"]
 
 
 def test_a_moodle_deadline_without_the_worksheet_is_refused(tmp_path):
@@ -554,3 +568,134 @@ def test_deadlines_and_extensions_in_the_course_zone(tmp_path):
         collect_module.time_zone("Mars/Olympus")
     with pytest.raises(ValueError, match="extension: not an ISO date"):
         collect_module.parse_extensions(["Ada=tomorrow"])
+
+
+# --- Moodle teams, extensions and drafts; Canvas names ending in _<digits> ---
+# Fixtures from downloader.php get_student_prefix (a team's folder is
+# "<group name>_<group id>" or "Default group"), gradingtable.php col_status
+# and col_team (imitation.moodle_status, moodle_team_worksheet_row).
+
+
+def _team_download(tmp_path):
+    write_zip(tmp_path / "team.zip", [
+        (moodle_entry(moodle_team_prefix("Team_Alpha", 7), "initialization.ipynb"),
+         NOTEBOOK),
+        (moodle_entry(moodle_team_prefix(None), "initialization.ipynb"),
+         NOTEBOOK + b" ")])
+    worksheet = tmp_path / "team.csv"
+    when = moodle_time(2026, 11, 20, 21, 5)
+    worksheet.write_text("\ufeff" + php_fputcsv([
+        list(TEAM_WORKSHEET_HEADER),
+        moodle_team_worksheet_row(101, "José García", "Team_Alpha", when),
+        moodle_team_worksheet_row(102, "Pat O'Brien", "Team_Alpha", when),
+        # Participant 7 is a student, unrelated to group 7.
+        moodle_team_worksheet_row(7, "Zed Seven", "Default group", when),
+        moodle_team_worksheet_row(8, "Ann Eight", "Default group", when)]),
+        encoding="utf-8")
+    return tmp_path / "team.zip", worksheet
+
+
+def test_moodle_team_folders_map_to_their_members(tmp_path):
+    archive, worksheet = _team_download(tmp_path)
+    gradebook = tmp_path / "gradebook.sqlite"
+    status, out, err = _cli("collect", archive, tmp_path / "out", "--assignment",
+                            "initialization", "--worksheet", worksheet,
+                            "--gradebook", gradebook)
+    assert status == 0, err
+    assert "team: 'Team Alpha' (group id 7) is Participant 101 'José García', " \
+        "Participant 102 \"Pat O'Brien\" (the worksheet's Group column): graded " \
+        "once, the grade written for each member" in out
+    assert "team: 'Default group' is Participant 7 'Zed Seven', Participant 8 " \
+        "'Ann Eight'" in out
+    with sqlite3.connect(gradebook) as connection:
+        rows = dict(connection.execute("SELECT platform_id, student FROM collected"))
+    assert rows == {"101,102": "team-alpha_101-102", "7,8": "default-group_7-8"}
+    assert (tmp_path / "out" / "default-group_7-8" / "initialization.ipynb"
+            ).read_bytes() == NOTEBOOK + b" "
+
+
+def test_a_moodle_extension_in_the_status_is_honoured(tmp_path):
+    ada, bo = moodle_prefix("Ada Lovelace", 104), moodle_prefix("Bo Bell", 105)
+    write_zip(tmp_path / "m.zip", [
+        (moodle_entry(ada, "initialization.ipynb"), NOTEBOOK),
+        (moodle_entry(bo, "initialization.ipynb"), NOTEBOOK)])
+    extension = moodle_time(2026, 11, 23, 12, 0)
+    row_ada = moodle_worksheet_row(104, "Ada Lovelace",
+                                   moodle_time(2026, 11, 21, 2, 4))
+    row_ada[3] = moodle_status(extension=extension)
+    row_bo = moodle_worksheet_row(105, "Bo Bell", moodle_time(2026, 11, 23, 13, 0))
+    row_bo[3] = moodle_status(late_by="1 hour", extension=extension)
+    (tmp_path / "w.csv").write_text(php_fputcsv([list(WORKSHEET_HEADER), row_ada,
+                                                 row_bo]), encoding="utf-8")
+    assert row_ada[3] == ("Submitted for grading - Extension granted until: "
+                          "Monday, 23 November 2026, 12:00 PM")
+    report = collect(tmp_path / "m.zip", tmp_path / "out", "initialization",
+                     worksheet=tmp_path / "w.csv", timezone="Europe/Berlin",
+                     late_after=parse_deadline("2026-11-20T23:59",
+                                               collect_module.time_zone(
+                                                   "Europe/Berlin")))
+    lateness = {entry.student: (entry.late, entry.reason.split("; ")[-1])
+                for entry in report.collected}
+    assert lateness == {
+        "ada-lovelace_104": (False, "on time: within Moodle's extension until "
+                                    "2026-11-23 12:00 CET (2026-11-23 11:00 UTC)"),
+        "bo-bell_105": (True, "late by 60 min after Moodle's extension until "
+                              "2026-11-23 12:00 CET (2026-11-23 11:00 UTC)")}
+
+
+def test_moodle_drafts_are_reported_and_skipped_unless_asked(tmp_path):
+    ada, wang = moodle_prefix("Ada Lovelace", 104), moodle_prefix("王伟", 105)
+    write_zip(tmp_path / "m.zip", [
+        (moodle_entry(ada, "initialization.ipynb"), NOTEBOOK),
+        (moodle_entry(wang, "initialization.ipynb"), NOTEBOOK)])
+    when = moodle_time(2026, 11, 20, 8, 0)
+    row_wang = moodle_worksheet_row(105, "王伟", when)
+    row_wang[3] = moodle_status(draft=True)
+    (tmp_path / "w.csv").write_text(php_fputcsv([
+        list(WORKSHEET_HEADER), moodle_worksheet_row(104, "Ada Lovelace", when),
+        row_wang]), encoding="utf-8")
+    report = collect(tmp_path / "m.zip", tmp_path / "out", "initialization",
+                     worksheet=tmp_path / "w.csv")
+    assert [entry.student for entry in report.collected] == ["ada-lovelace_104"]
+    assert _entries(report)["王伟_105_assignsubmission_file/initialization.ipynb"] \
+        == ("skipped", "student_105", "Moodle's Status says Draft (not submitted): "
+            "saved, never submitted for grading; not graded (give --drafts grade "
+            "to grade drafts)")
+    report = collect(tmp_path / "m.zip", tmp_path / "out2", "initialization",
+                     worksheet=tmp_path / "w.csv", drafts="grade")
+    assert _entries(report)["王伟_105_assignsubmission_file/initialization.ipynb"] \
+        == ("collected", "student_105", "named like the assignment "
+            "(initialization.ipynb); Moodle's Status says Draft (not submitted): "
+            "saved, never submitted for grading, graded (--drafts grade)")
+
+
+def test_a_canvas_sortable_name_ending_in_digits(tmp_path):
+    # "Nguyen, Anh_2": sanitize_user_name's /_(\d+)_/ leaves a trailing "_2".
+    nguyen = canvas_called("Nguyen, Anh_2", 1007)
+    assert nguyen == "nguyenanh_2_1007"
+    write_zip(tmp_path / "c.zip", [
+        (canvas_upload(nguyen, 5007, "initialization.ipynb"), NOTEBOOK),
+        (canvas_upload(nguyen, 5008, "scratch.ipynb"), NOTEBOOK + b" "),
+        (canvas_upload(canvas_called("Lee, Sam", 1008), 5009,
+                       "initialization.ipynb"), NOTEBOOK)])
+    gradebook = tmp_path / "gradebook.sqlite"
+    report = collect(tmp_path / "c.zip", tmp_path / "out", "initialization",
+                     gradebook)
+    found = _entries(report)
+    assert found["nguyenanh_2_1007_5007_initialization.ipynb"][:2] == (
+        "collected", "nguyenanh-2_1007")
+    assert "read as user 1007 because its file is named like the assignment; " \
+        "it could also be user 2 ('nguyenanh', file '5007_initialization.ipynb')" \
+        in found["nguyenanh_2_1007_5007_initialization.ipynb"][2]
+    assert found["nguyenanh_2_1007_5008_scratch.ipynb"][:2] == (
+        "not graded", "nguyenanh-2_1007")
+    with sqlite3.connect(gradebook) as connection:
+        assert sorted(connection.execute("SELECT platform_id FROM collected")) == [
+            ("1007",), ("1008",)]
+    # Nothing tells the readings apart: the first (as Canvas's re-upload reads
+    # it), said loudly.
+    write_zip(tmp_path / "d.zip", [
+        (canvas_upload(nguyen, 5008, "scratch.ipynb"), NOTEBOOK)])
+    report = collect(tmp_path / "d.zip", tmp_path / "out2", "initialization")
+    assert "read as user 2, the first way, as Canvas's own re-upload reads it; " \
+        "CHECK; it could also be user 1007" in report.collected[0].reason

@@ -443,3 +443,113 @@ def test_canvas_all_anonymous_export_keeps_the_file_and_says_so(tmp_path, capsys
         assert (f"note: student_{user_id} (Canvas anonymous id "
                 f"{anonymous[user_id]}): {points};") in printed
     assert printed.count("SpeedGrader") == 3 and "filled 0 row(s)" in printed
+
+
+# --- Moodle: grades already in the worksheet, teams; Canvas names with digits ---
+
+
+def test_moodle_export_leaves_an_existing_grade_unless_overwrite(tmp_path):
+    # locallib.php process_import_grades replaces any differing grade and
+    # comment; gradingtable.php writes the grade it holds (format_float).
+    graded = {"3001": ("9.00", ""), "3002": ("5.00", "Old comment, kept?")}
+    template = php_fputcsv(_moodle_rows(graded))
+    result, output = _run(tmp_path, template, "moodle")
+    # 3001 holds the same grade (9.00 = 9) and no comment: nothing to replace.
+    expected = MOODLE_MARKS | {"3002": graded["3002"]}
+    assert output == php_fputcsv(_moodle_rows(expected)).encode("utf-8")
+    assert result.kept == ["3002"] and result.rows == 2
+    assert [note for note in result.notes if "already graded" in note] == [
+        "Participant 3002: already graded in Moodle (Grade '5.00' -> '4.5'; "
+        "Feedback comments 'Old comment, kept?'); left as it is: Moodle's import "
+        "would replace it; give --overwrite to replace it"]
+    result, output = _run(tmp_path, template, "moodle", overwrite=True)
+    assert output == php_fputcsv(_moodle_rows(MOODLE_MARKS)).encode("utf-8")
+    assert any(note.endswith("replaced (--overwrite)") for note in result.notes)
+
+
+def _team_gradebook(path: Path, people: list[tuple[str, str, str, str]]) -> Path:
+    """(folder, platform id, display name, download name), each 7/7 and 2/2."""
+    with Gradebook(path) as gradebook:
+        gradebook.record_questions(ASSIGNMENT, [("q1", "Why?", 2.0)])
+        statements = []
+        for student, platform_id, display, original in people:
+            statements += [
+                ("INSERT INTO submissions (student, assignment, status, points, "
+                 "max_points, detail, submission_sha256, source_sha256, "
+                 "graded_at) VALUES (?, ?, 'graded', 7, 7, '', '', '', '')",
+                 (student, ASSIGNMENT)),
+                ("INSERT INTO written_answers (student, assignment, question, "
+                 "answer, points) VALUES (?, ?, 'q1', 'because', 2)",
+                 (student, ASSIGNMENT)),
+                ("INSERT INTO collected (student, assignment, original_name, "
+                 "platform, platform_id, display_name, submitted_at, late, "
+                 "late_seconds, penalty_percent) VALUES "
+                 "(?, ?, ?, 'moodle', ?, ?, '', 0, NULL, 0)",
+                 (student, ASSIGNMENT, original, platform_id, display))]
+        gradebook.transaction(statements)
+    return path
+
+
+def test_moodle_team_grade_goes_to_each_member_never_to_participant_7(tmp_path):
+    template = tmp_path / "worksheet.csv"
+    template.write_text(php_fputcsv(_moodle_rows({})), encoding="utf-8")
+    # Collected with the worksheet: the team's folder under its members' ids.
+    gradebook = _team_gradebook(tmp_path / "team.sqlite", [
+        ("team-alpha_3001-3002", "3001,3002", "Team Alpha",
+         "Team Alpha_7_assignsubmission_file/initialization.ipynb")])
+    export_platform(gradebook, tmp_path / "out.csv", "moodle", template=template)
+    comment = "graded functions 7/7; written answers 2/2"
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == php_fputcsv(
+        _moodle_rows({"3001": ("9", comment), "3002": ("9", comment)}))
+    # Collected without it, the group id 3005 reads as a participant id: the
+    # worksheet's Full name says whose row that is, and the export refuses.
+    gradebook = _team_gradebook(tmp_path / "wrong.sqlite", [
+        ("team-alpha_3005", "3005", "Team Alpha",
+         "Team Alpha_3005_assignsubmission_file/initialization.ipynb")])
+    with pytest.raises(ValueError, match=r"Participant 3005 is 'Zed Never' in "
+                                         r"the worksheet, 'Team Alpha' in the "
+                                         r"download.*collect again with --worksheet"):
+        export_platform(gradebook, tmp_path / "x.csv", "moodle", template=template)
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_moodle_team_feedback_goes_under_the_team_folder(tmp_path, capsys):
+    gradebook = _team_gradebook(tmp_path / "team.sqlite", [
+        ("team-alpha_3001-3002", "3001,3002", "Team Alpha",
+         "Team Alpha_7_assignsubmission_file/initialization.ipynb"),
+        ("default-group_3003", "3003", "Default group",
+         "Default group_assignsubmission_file/initialization.ipynb"),
+        ("na-li_3004", "3004", "Na Li",
+         "Na Li_3004_assignsubmission_file/initialization.ipynb")])
+    with sqlite3.connect(gradebook) as connection:  # a team of one
+        connection.execute("UPDATE collected SET platform_id = '3003,' WHERE "
+                           "student = 'default-group_3003'")
+    archive = tmp_path / "feedback.zip"
+    assert main(["feedback", "--gradebook", str(gradebook), "--out",
+                 str(tmp_path / "pages"), "--platform-zip", str(archive)]) == 0
+    out = capsys.readouterr().out
+    with zipfile.ZipFile(archive) as opened:
+        read = sorted(moodle_reads(name) for name in opened.namelist())
+    # importziplib.php get_participant_mapping: the group id 7 -> its members.
+    page = "initialization_feedback.html"
+    assert read == [("3004", "assignsubmission", "file", page),
+                    ("7", "assignsubmission", "file", page)]
+    assert "not in the zip: default-group_3003: 'Default group_assignsubmission_" \
+        "file' carries no group id" in out
+    assert "an older one reads the number as a participant id: check first" in out
+
+
+def test_canvas_feedback_name_with_digits_is_read_as_the_right_user(tmp_path,
+                                                                     capsys):
+    CANVAS_DOWNLOAD["101"] = "nguyenanh_2_101_9001_initialization.ipynb"
+    try:
+        archive, out = _feedback_zip(tmp_path, "canvas", capsys)
+    finally:
+        CANVAS_DOWNLOAD["101"] = "garciajose_101_9001_initialization.ipynb"
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    # infer_comment_context_from_filename: grep(/^\d+$/).take(2).
+    assert {canvas_reads(name) for name in names} == {
+        ("101", "9001"), ("102", "9002"), ("104", "9004")}
+    assert "nguyenanh_101_9001_initialization_feedback.html" in names
+    assert "under their notebook's file name" in out

@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
                                 help="percent of the points taken off a late "
                                      "submission (default 0: lateness is only "
                                      "recorded)")
+    collect_parser.add_argument("--drafts", choices=["skip", "grade"],
+                                default="skip",
+                                help="moodle, with --worksheet: a submission whose "
+                                     "Status is 'Draft (not submitted)' is "
+                                     "skipped (default) or graded; reported "
+                                     "both ways")
     collect_parser.add_argument("--report", help="also write the report as CSV")
 
     grade_parser = commands.add_parser(
@@ -172,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--allow-unscored", action="store_true",
                                help="export although written answers are not "
                                     "scored (they count 0)")
+    export_parser.add_argument("--overwrite", action="store_true",
+                               help="moodle: replace a grade or feedback comment "
+                                    "the worksheet already holds (default: leave "
+                                    "such rows as they are; both ways they are "
+                                    "listed)")
     demo_parser = commands.add_parser(
         "demo", help="write a practice class: a Canvas or Moodle download of "
                      "synthetic students and the matching gradebook file")
@@ -249,10 +260,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {arguments.out}")
         elif arguments.format == "generic":
             if arguments.assignment or arguments.column or arguments.template \
-                    or arguments.missing_as_zero or arguments.allow_unscored:
+                    or arguments.missing_as_zero or arguments.allow_unscored \
+                    or arguments.overwrite:
                 raise ValueError("assignment, column, template, missing-as-zero, "
-                                 "allow-unscored: only with --format canvas or "
-                                 "moodle")
+                                 "allow-unscored, overwrite: only with --format "
+                                 "canvas or moodle")
             count = export_csv(arguments.gradebook, arguments.csv)
             print(f"wrote {count} row(s) to {arguments.csv}")
         else:
@@ -288,21 +300,28 @@ def _platform_zip(arguments: argparse.Namespace, pages: Path) -> None:
                                 arguments.assignment)
     for line in result.skipped:
         print(f"not in the zip: {line}")
-    upload = {"canvas": "Canvas: the assignment's page > Re-upload submissions",
-              "moodle": "Moodle: View all submissions > Grading action > Upload "
-                        "multiple feedback files in a zip"}[result.platform]
+    for line in result.notes:
+        print(f"note: {line}")
+    upload = {"canvas": "Canvas: the assignment's page > Re-upload submissions "
+                        "(each student gets the page under their notebook's "
+                        "file name)",
+              "moodle": "Moodle: View all submissions > Grading action (Moodle "
+                        "4.5+: Actions) > Upload multiple feedback files in a "
+                        "zip"}[result.platform]
     print(f"wrote {len(result.entries)} page(s) of {result.assignment} into "
           f"{arguments.platform_zip} for {upload}")
 
 
 def _export(arguments: argparse.Namespace) -> None:
     if arguments.template is None and (arguments.missing_as_zero
-                                       or arguments.allow_unscored):
-        raise ValueError("missing-as-zero, allow-unscored: only with --template")
+                                       or arguments.allow_unscored
+                                       or arguments.overwrite):
+        raise ValueError("missing-as-zero, allow-unscored, overwrite: only with "
+                         "--template")
     result = export_platform(arguments.gradebook, arguments.csv, arguments.format,
                              arguments.assignment, arguments.column,
                              arguments.template, arguments.missing_as_zero,
-                             arguments.allow_unscored)
+                             arguments.allow_unscored, arguments.overwrite)
     if not result.for_upload:
         print(f"wrote {result.rows} row(s) for {arguments.format} to "
               f"{arguments.csv}: FOR REVIEW, NOT FOR UPLOAD (its columns are not "
@@ -314,8 +333,10 @@ def _export(arguments: argparse.Namespace) -> None:
     blank = (f"; {len(result.left_blank)} other student row(s) (no submission, "
              f"or not assigned) left as in the template" if result.left_blank
              else "")
+    kept = (f"; {len(result.kept)} row(s) already graded in Moodle left as they "
+            f"are (--overwrite replaces them)" if result.kept else "")
     print(f"filled {result.rows} row(s) of {result.column!r} in {arguments.csv}"
-          f"{blank}; every other cell as in {arguments.template}")
+          f"{blank}{kept}; every other cell as in {arguments.template}")
 
 
 def _collect(arguments: argparse.Namespace) -> None:
@@ -327,7 +348,7 @@ def _collect(arguments: argparse.Namespace) -> None:
                      arguments.assignment, arguments.gradebook, deadline,
                      arguments.late_penalty, worksheet=arguments.worksheet,
                      timezone=arguments.timezone, extensions=extensions,
-                     duplicate_ids=arguments.duplicate_ids)
+                     duplicate_ids=arguments.duplicate_ids, drafts=arguments.drafts)
     print(f"layout: {LAYOUTS[report.layout]}")
     for note in report.notes:
         print(note)

@@ -77,10 +77,27 @@ def parse(name: str, original: str) -> Candidate | None:
     if "attachment" not in match.re.groupindex:
         kind = match["kind"]
         return Candidate(file_name=f"{kind}.html", kind=kind, **common)
-    attachment = int(match["attachment"][:18])
-    return Candidate(file_name=clean_text(match["file"], 200), rank=(attachment,),
-                     rank_note="Canvas's file id (a later upload has a larger one)",
-                     **common)
+    note = "Canvas's file id (a later upload has a larger one)"
+    candidate = Candidate(file_name=clean_text(match["file"], 200),
+                          rank=(int(match["attachment"][:18]),), rank_note=note,
+                          **common)
+    # sanitize_user_name rewrites only "_<digits>_" inside the sortable name
+    # (/_(\d+)_/), so a name ending in "_<digits>" ("Nguyen, Anh_2" ->
+    # "nguyenanh_2_1007_5007_initialization.ipynb") keeps it, and the name
+    # reads as well with the id one step to the right. Without LATE between
+    # name and id every such reading is listed; the caller chooses.
+    if not match["late"] and match["id"].isdigit():
+        called, user_id = match["name"] or "", match["id"]
+        attachment, rest = match["attachment"], match["file"]
+        while (shifted := re.fullmatch(r"(\d{1,20})_([^/]+)", rest)) is not None:
+            called = f"{called}_{user_id}" if called else user_id
+            user_id, attachment, rest = attachment, shifted[1], shifted[2]
+            candidate.alternatives.append(Candidate(
+                file_name=clean_text(rest, 200), rank=(int(attachment[:18]),),
+                rank_note=note, **(common | {"platform_id": user_id,
+                                             "display_name": clean_text(called,
+                                                                        200)})))
+    return candidate
 
 
 def write_grades(writer, totals: list, collected: dict[str, tuple[str, str]],

@@ -15,7 +15,11 @@ platform's duplicate-name number ``-1`` or `` (1)``, in any case), else their
 only or newest notebook; when several qualify, the newest by the platform's
 own order (Canvas's file id, Moodle's duplicate number), never by the zip's
 times, which both platforms set to the moment of the download. Every other
-file of the student is reported as not graded.
+file of the student is reported as not graded. A Moodle team's folder
+(``<group name>_<group id>``, ``Default group``) is mapped to its members by
+the worksheet's ``Group`` column and graded once; a Canvas name that reads
+two ways (a sortable name ending in ``_<digits>``) is read the way that
+names the assignment's file, and the report says so.
 
 No archive entry name is ever used as a path: the student folder is a
 normalised name (ASCII letters, digits and ``-``) with the platform id, and
@@ -189,7 +193,7 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
             late_penalty: float = 0.0, *, worksheet: str | Path | None = None,
             timezone: str | None = None,
             extensions: dict[str, datetime] | None = None,
-            duplicate_ids: str = "error") -> CollectReport:
+            duplicate_ids: str = "error", drafts: str = "skip") -> CollectReport:
     """Turn a Canvas or Moodle zip, or a folder of notebooks, into the grader's layout.
 
     Introduced in the chapter "Instructor guide".
@@ -211,7 +215,9 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
         folder when the student's name changes.
     late_after : datetime, optional
         The deadline, aware. Moodle (with ``worksheet``): a submission last
-        modified after it (or after the student's extension) is late. A plain
+        modified after it (or after the student's extension: given in
+        ``extensions``, else the one Moodle granted, "Extension granted
+        until" in the worksheet's ``Status``) is late. A plain
         folder: a file modified after it. Canvas marks lateness itself
         (``LATE`` in the name, from its own due dates and extensions) and
         gives no time, so a deadline is refused for a Canvas download.
@@ -220,8 +226,13 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
         0 records lateness without changing any points.
     worksheet : str or Path, optional
         Moodle's offline grading worksheet (CSV) for the same assignment: its
-        ``Last modified (submission)`` and ``Status`` give the times and
-        Moodle's own lateness (used when no ``late_after`` is given).
+        ``Last modified (submission)`` and ``Status`` give the times,
+        Moodle's own lateness (used when no ``late_after`` is given), its
+        extensions and drafts; a team assignment's ``Group`` column maps each
+        team's folder (``<group name>_<group id>``, or ``Default group``) to
+        its members. A team download without it is refused where it can be
+        told (a ``Default group`` folder); at export the worksheet's ``Full
+        name`` is checked against the folder's name.
     timezone : str, optional
         The IANA zone of the worksheet's dates (the zone of the Moodle user
         who downloaded it); default: the machine's local zone.
@@ -231,6 +242,11 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
     duplicate_ids : {"error", "newest"}
         One platform id under two names (two downloads after a name change):
         refused, or the name with the newest file by the platform's order.
+    drafts : {"skip", "grade"}
+        Moodle, with ``worksheet``: a participant whose ``Status`` is "Draft
+        (not submitted)" (saved, never submitted for grading; Moodle's
+        download holds the files all the same) is skipped, or graded; the
+        report says which.
 
     Returns
     -------
@@ -243,6 +259,8 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
             or not 0 <= late_penalty <= 100:
         raise ValueError(f"late_penalty: must be a percentage from 0 to 100; "
                          f"got {late_penalty!r}")
+    if drafts not in ("skip", "grade"):
+        raise ValueError(f"drafts: must be skip or grade; got {drafts!r}")
     if duplicate_ids not in DUPLICATE_IDS:
         raise ValueError(f"duplicate_ids: must be error or newest; got "
                          f"{duplicate_ids!r}")
@@ -258,7 +276,7 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
             raise CollectError(f"source: {source.name} holds no notebook; tried: "
                                f"{folder.LAYOUTS['folder']}")
     elif source.is_file():
-        report, candidates = _from_zip(source)
+        report, candidates = _from_zip(source, assignment)
         archive_path = source
     else:
         raise FileNotFoundError(f"source: {source} does not exist")
@@ -270,7 +288,10 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
     elif report.platform == "canvas":
         report.notes.append("lateness: Canvas's own LATE mark")
     groups = _by_student(candidates, report, duplicate_ids, rows)
-    if rows is not None and groups and not any(key[0] in rows for key in groups):
+    if report.platform == "moodle":
+        groups = _moodle_teams(groups, rows, report)
+    if rows is not None and groups and not any(
+            member in rows for key in groups for member in key[0].split(",")):
         raise ValueError(f"worksheet: none of the {len(groups)} participants of "
                          "this download is in it (another assignment's "
                          "worksheet? team submissions are named by group, "
@@ -289,7 +310,7 @@ def collect(source: str | Path, submissions_dir: str | Path, assignment: str,
             record = _collect_one(groups[key], names[key], assignment, archive,
                                   budget, submissions_dir, report,
                                   (deadlines.get(key, late_after), rows, zone,
-                                   late_penalty))
+                                   late_penalty, key in deadlines), drafts)
             if record is not None:
                 records.append(record)
     finally:
@@ -353,7 +374,8 @@ def _check_lateness_options(platform: str, late_after: datetime | None,
         raise ValueError("late_penalty: needs --late-after (the deadline)")
 
 
-def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
+def _from_zip(path: Path, assignment: str = ""
+              ) -> tuple[CollectReport, list[Candidate]]:
     """Every entry's student and file, from the names alone (nothing is read)."""
     try:
         archive = zipfile.ZipFile(path)
@@ -381,6 +403,7 @@ def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
             continue
         candidate.info = info
         parsed.append(candidate)
+    parsed = _resolve_readings(parsed, assignment)
     counts = Counter(candidate.layout for candidate in parsed)
     if not counts:
         tried = "; ".join(LAYOUTS[name] for name in (*canvas.LAYOUTS,
@@ -403,6 +426,110 @@ def _from_zip(path: Path) -> tuple[CollectReport, list[Candidate]]:
                                     f"not named like a {platform} submission "
                                     f"({LAYOUTS[layout]})"))
     return report, candidates
+
+
+def _resolve_readings(parsed: list[Candidate], assignment: str) -> list[Candidate]:
+    """One reading per entry whose name reads several ways (Canvas ``name_2_...``).
+
+    The reading whose file is named like the assignment wins; else the one
+    whose user id another, unambiguous entry confirms; else the first (as
+    Canvas's own re-upload reads it), with a warning to check.
+    """
+    def named(reading: Candidate) -> bool:
+        return reading.kind == "file" and _base(reading.file_name) == \
+            assignment.casefold()
+
+    chosen: dict[int, Candidate] = {}
+    for index, candidate in enumerate(parsed):
+        if not candidate.alternatives:
+            continue
+        readings = [candidate, *candidate.alternatives]
+        fitting = [reading for reading in readings if named(reading)]
+        if len(fitting) == 1:
+            chosen[index] = fitting[0]
+    confirmed = {c.platform_id for c in parsed if not c.alternatives} | \
+        {c.platform_id for c in chosen.values()}
+    for index, candidate in enumerate(parsed):
+        if not candidate.alternatives:
+            continue
+        readings = [candidate, *candidate.alternatives]
+        others = ", ".join(f"user {r.platform_id} ({r.display_name!r}, file "
+                           f"{r.file_name!r})" for r in readings
+                           if r is not chosen.get(index, candidate))
+        if index in chosen:
+            how = "its file is named like the assignment"
+        else:
+            known = [r for r in readings if r.platform_id in confirmed]
+            if len(known) == 1:
+                chosen[index], how = known[0], "another entry gives that user id"
+            else:
+                chosen[index], how = candidate, ""
+        reading = chosen[index]
+        reading.info = candidate.info
+        reading.warning = (
+            f"Canvas's name reads several ways (a sortable name ending in "
+            f"_<digits>, kept by content_zipper.rb): read as user "
+            f"{reading.platform_id}" + (f" because {how}" if how else
+                                        ", the first way, as Canvas's own "
+                                        "re-upload reads it; CHECK")
+            + f"; it could also be {others}")
+        reading.alternatives = []
+        parsed[index] = reading
+    return parsed
+
+
+def _moodle_teams(groups: dict[tuple[str, str], list[Candidate]], rows: dict | None,
+                  report: CollectReport) -> dict[tuple[str, str], list[Candidate]]:
+    """A Moodle team's folder, keyed by its members' participant ids.
+
+    A team submission's folder carries the group id (``<group name>_<group
+    id>``) or none (``Default group``), never a participant id
+    (``downloader.php`` get_student_prefix); the worksheet's ``Group`` column
+    says who is in which team. The team is graded once and recorded under
+    its members' ids ("101,102"), each of whom gets the grade at export.
+    """
+    teamed = rows is not None and any(row.group for row in rows.values())
+    result = {}
+    for key, group in groups.items():
+        display, has_id = group[0].display_name, bool(key[0])
+        default = not has_id and moodle.folder_form(display) == \
+            moodle.folder_form(moodle.DEFAULT_GROUP)
+        members = None
+        if default and not teamed:
+            raise CollectError(
+                f"source: {group[0].original.split('/')[0]!r} is a Moodle team "
+                "submission (\"Students submit in groups\"): its folder names a "
+                "group, not a participant; give --worksheet, the assignment's "
+                "grading worksheet, whose Group column names each team's members")
+        if default:
+            members = moodle.team_members(rows, display, False)
+        elif teamed and has_id:
+            own = rows.get(key[0])
+            if own is None or moodle.folder_form(own.full_name) != \
+                    moodle.folder_form(display):
+                members = moodle.team_members(rows, display, True)
+                if members is None:
+                    raise CollectError(
+                        f"worksheet: the folder {group[0].original.split('/')[0]!r}"
+                        f" names neither a participant of the worksheet (id "
+                        f"{key[0]}) nor a group of its Group column; download the "
+                        "worksheet and the submissions again together")
+        if not (default or members):
+            result[key] = group
+            continue
+        if not members:
+            raise CollectError(f"worksheet: no student's Group is {display!r}")
+        for candidate in group:
+            candidate.platform_id = ",".join(members)
+        result[(",".join(members), "")] = group
+        who = ", ".join(f"Participant {member} {rows[member].full_name!r}"
+                        if rows[member].full_name else f"Participant {member}"
+                        for member in members)
+        report.notes.append(
+            f"team: {display!r}" + (f" (group id {key[0]})" if has_id else "")
+            + f" is {who} (the worksheet's Group column): graded once, the grade "
+              "written for each member")
+    return result
 
 
 def _unsafe(info: zipfile.ZipInfo) -> str:
@@ -560,9 +687,24 @@ def _choose(group: list[Candidate], assignment: str
 
 def _collect_one(group: list[Candidate], student: str, assignment: str,
                  archive: zipfile.ZipFile | None, budget: list[int],
-                 submissions_dir: Path, report: CollectReport, lateness: tuple
-                 ) -> tuple | None:
+                 submissions_dir: Path, report: CollectReport, lateness: tuple,
+                 drafts: str = "skip") -> tuple | None:
     chosen, why, others = _choose(group, assignment)
+    rows = lateness[1]
+    row = rows.get(group[0].platform_id.split(",")[0]) \
+        if rows is not None and group[0].platform == "moodle" else None
+    if row is not None and row.draft:
+        draft = (f"Moodle's Status says {moodle.DRAFT_STATUS}: saved, never "
+                 "submitted for grading")
+        if drafts == "skip":
+            for candidate in group:
+                report.entries.append(Entry(
+                    candidate.original, "skipped", student,
+                    f"{draft}; not graded (give --drafts grade to grade drafts)"))
+            return None
+        why += f"; {draft}, graded (--drafts grade)"
+    if chosen is not None and chosen.warning:
+        why += f"; {chosen.warning}"
     not_graded = "; ".join(c.file_name for c, _ in others)
     if chosen is None:
         for candidate, reason in others:
@@ -579,7 +721,8 @@ def _collect_one(group: list[Candidate], student: str, assignment: str,
     if problem:
         report.entries.append(Entry(chosen.original, "skipped", student, problem))
     else:
-        late, seconds, submitted, how = _lateness(chosen, *lateness[:3])
+        late, seconds, submitted, how = _lateness(chosen, *lateness[:3],
+                                                  explicit=lateness[4])
         reason = why + (f"; {how}" if how else "")
         report.entries.append(Entry(chosen.original, "collected", student, reason,
                                     late))
@@ -598,22 +741,30 @@ def _collect_one(group: list[Candidate], student: str, assignment: str,
 
 
 def _lateness(chosen: Candidate, deadline: datetime | None, rows: dict | None,
-              zone: tzinfo | None) -> tuple[bool, float | None, datetime | None, str]:
+              zone: tzinfo | None, explicit: bool = False
+              ) -> tuple[bool, float | None, datetime | None, str]:
     """Late or not, by how many seconds, when submitted, and the words for it."""
     if chosen.platform == "canvas":
         return chosen.marked_late, None, None, ("late (Canvas marked it LATE)"
                                                 if chosen.marked_late else "")
     submitted = chosen.submitted_at
-    moodle_late = ""
+    moodle_late, extension = "", ""
     if chosen.platform == "moodle":
         if rows is None:
             return False, None, None, ""
-        row = rows.get(chosen.platform_id)
+        row = rows.get(chosen.platform_id.split(",")[0])
         if row is None:
             return False, None, None, ("not in the worksheet: lateness unknown")
         submitted = _in_zone(row.submitted, zone).astimezone(UTC) \
             if row.submitted else None
         moodle_late = row.late_by
+        if deadline is not None and row.extension is not None and not explicit:
+            # gradingtable.php col_status: due = extensionduedate when set.
+            granted = _in_zone(row.extension, zone).astimezone(UTC)
+            if granted > deadline:
+                deadline = granted
+                extension = (f"Moodle's extension until "
+                             f"{describe_moment(granted, zone)}")
     if deadline is None:
         if moodle_late:
             return True, None, submitted, f"late (Moodle: {moodle_late} late)"
@@ -622,8 +773,11 @@ def _lateness(chosen: Candidate, deadline: datetime | None, rows: dict | None,
         return False, None, None, "no submission time: lateness unknown"
     seconds = (submitted - deadline).total_seconds()
     if seconds > 0:
-        return True, seconds, submitted, f"late by {_duration(seconds)}"
-    return False, None, submitted, ""
+        return True, seconds, submitted, (f"late by {_duration(seconds)}"
+                                          + (f" after {extension}" if extension
+                                             else ""))
+    return False, None, submitted, (f"on time: within {extension}" if extension
+                                    else "")
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int

@@ -70,6 +70,10 @@ class Candidate:
     name: str = ""  # the raw entry name, to read it again
     data: bytes | None = None  # what a plain folder's file holds
     info: object = None  # the zip entry (zipfile.ZipInfo), to read it
+    # Other ways the platform's name can be read (Canvas: a sortable name
+    # ending in "_<digits>"), and what the report says about the choice.
+    alternatives: list = field(default_factory=list)
+    warning: str = ""
 
     @property
     def key(self) -> tuple[str, str]:

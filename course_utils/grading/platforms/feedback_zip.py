@@ -12,8 +12,14 @@ name, the way its own download named the submission:
   submission only if that attachment is one of the submission's files;
   anything else is ignored. So each page is named with the download's own
   prefix, ``<name>[_LATE]_<user id>_<attachment id>_``, then
-  ``<assignment>_feedback.html``. Canvas shows the attached file under the
-  display name of the submitted file it matched.
+  ``<assignment>_feedback.html``; a name part made only of digits (a
+  sortable name ending in ``_2``) is left out, or Canvas would read it as
+  the user id. Canvas attaches the page under the display name of the
+  submitted file it matched (``FileInContext.attach(self, g[:filename],
+  g[:display_name])``, display_name being the submission's attachment's):
+  the student sees a comment with a file named like their notebook
+  (``initialization.ipynb``) that holds the HTML page, whatever this zip
+  calls it.
 - Moodle, "Upload multiple feedback files in a zip" (moodle/moodle
   ``mod/assign/feedback/file/importziplib.php``,
   ``is_valid_filename_for_import``): a path part split at ``_`` (at most 5
@@ -23,6 +29,12 @@ name, the way its own download named the submission:
   rest of the path is the feedback file's name, and names starting with
   ``.`` or ``~`` are ignored. Moodle's download replaces ``_`` in the name by
   a space (``mod/assign/classes/downloader.php``), so the name part has none.
+  A team's page goes under the team's folder, ``<group name>_<group
+  id>_assignsubmission_file``: the newest importer
+  (``get_participant_mapping``) maps a team assignment's group id to every
+  member; an importer without that mapping reads the number as a
+  participant id, so the zip's notes say to check. "Default group" has no
+  id for any importer to match and is left out.
 """
 
 from __future__ import annotations
@@ -53,12 +65,15 @@ class PlatformZip:
         The names written into the zip, one per student.
     skipped : list of str
         One line per student left out, with the reason.
+    notes : list of str
+        What to check before uploading (Moodle team pages).
     """
 
     platform: str
     assignment: str
     entries: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def write_platform_zip(gradebook_path: str | Path, pages_dir: str | Path,
@@ -118,6 +133,15 @@ def write_platform_zip(gradebook_path: str | Path, pages_dir: str | Path,
             continue
         if platform == "canvas":
             name, reason = canvas_entry(original, platform_id, assignment)
+        elif "," in platform_id:
+            name, reason = moodle_team_entry(original, assignment)
+            if name is not None:
+                result.notes.append(
+                    f"{student}: team page under the group's folder "
+                    f"{name.split('/')[0]!r} for Participants {platform_id}: "
+                    "Moodle's importer gives it to every member where it maps "
+                    "team group ids (get_participant_mapping); an older one "
+                    "reads the number as a participant id: check first")
         else:
             name, reason = moodle_entry(display, platform_id, assignment), ""
         if name is None:
@@ -156,13 +180,16 @@ def canvas_entry(original: str, user_id: str, assignment: str
     reason : str
     """
     parts = original.rsplit("/", 1)[-1].split("_")
-    numeric = [index for index, part in enumerate(parts)
-               if re.fullmatch(r"\d+", part)]
-    if len(numeric) < 2 or parts[numeric[0]] != user_id:
+    found = [index for index in range(len(parts) - 1)
+             if parts[index] == user_id and re.fullmatch(r"\d+", parts[index + 1])]
+    if not found:
         return None, (f"{original!r} does not carry user id {user_id} and a file "
                       "id as Canvas's re-upload reads them (anonymous "
                       "grading?); upload this page in SpeedGrader")
-    prefix = "_".join(parts[:numeric[1] + 1])
+    # Canvas takes the first two all-digit parts: none may come before the id.
+    index = found[0]
+    prefix = "_".join([part for part in parts[:index]
+                       if not re.fullmatch(r"\d+", part)] + parts[index:index + 2])
     return f"{prefix}_{assignment}_feedback.html", ""
 
 
@@ -185,6 +212,33 @@ def moodle_entry(display: str, participant_id: str, assignment: str) -> str:
     name = re.sub(r"[_/\\\x00-\x1f]+", " ", display).strip(" .~") or "Participant"
     return (f"{name}_{participant_id}_assignsubmission_file/"
             f"{assignment}_feedback.html")
+
+
+def moodle_team_entry(original: str, assignment: str) -> tuple[str | None, str]:
+    """The zip name of a team's page: the team folder of the download, or why none.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    original : str
+        The team's notebook's name in the Moodle download.
+    assignment : str
+
+    Returns
+    -------
+    name : str or None
+    reason : str
+    """
+    folder = original.split("/")[0]
+    match = re.match(r"^(?P<name>[^/]+?)_(?P<id>\d{1,20})_assignsubmission_", folder)
+    if match is None:
+        return None, (f"{folder!r} carries no group id for Moodle's feedback "
+                      "import to match (\"Default group\"); give these students "
+                      "their page in the grader")
+    name = re.sub(r"[_/\\\x00-\x1f]+", " ", match["name"]).strip(" .~") or "Team"
+    return (f"{name}_{match['id']}_assignsubmission_file/"
+            f"{assignment}_feedback.html"), ""
 
 
 def _read_page(path: Path) -> bytes | None:

@@ -60,6 +60,9 @@ class ExportResult:
         Canvas anonymous ids (``anon_...``) of graded students: a Canvas
         gradebook export has no row for them; enter their grades in
         SpeedGrader (each is named in ``notes``).
+    kept : list of str
+        Platform ids whose row already held another grade or comment and was
+        left as it is (Moodle, without ``overwrite``).
     """
 
     rows: int
@@ -68,12 +71,14 @@ class ExportResult:
     left_blank: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
 
 def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: str,
                     assignment: str | None = None, column: str | None = None,
                     template: str | Path | None = None, missing_as_zero: bool = False,
-                    allow_unscored: bool = False) -> ExportResult:
+                    allow_unscored: bool = False, overwrite: bool = False
+                    ) -> ExportResult:
     """Write grades for Canvas or Moodle; fill the platform's file when given.
 
     Introduced in the chapter "Instructor guide".
@@ -96,6 +101,10 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
         template's cell as it is.
     allow_unscored : bool, default False
         Export even when written answers are not scored (they count 0).
+    overwrite : bool, default False
+        Moodle: replace a grade or comment the worksheet already holds
+        (without it such rows are left as they are; both ways they are
+        listed in the notes).
 
     Returns
     -------
@@ -142,12 +151,14 @@ def export_platform(gradebook_path: str | Path, csv_path: str | Path, platform: 
                                            column, _number)
         return ExportResult(rows, for_upload=False)
     return _fill_template(Path(template), Path(csv_path), platform, assignments[0],
-                          column, totals, collected, missing_as_zero, allow_unscored)
+                          column, totals, collected, missing_as_zero, allow_unscored,
+                          overwrite)
 
 
 def _fill_template(template: Path, csv_path: Path, platform: str, assignment: str,
                    column: str | None, totals: list, collected: dict,
-                   missing_as_zero: bool, allow_unscored: bool) -> ExportResult:
+                   missing_as_zero: bool, allow_unscored: bool,
+                   overwrite: bool = False) -> ExportResult:
     unscored = [total for total in totals if total.unscored]
     if unscored and not allow_unscored:
         shown = ", ".join(repr(total.student[:40]) for total in unscored[:5])
@@ -162,26 +173,34 @@ def _fill_template(template: Path, csv_path: Path, platform: str, assignment: st
                          "it again")
     max_points = maxima.pop()
     marks: dict[str, Mark] = {}
+    names: dict[str, str] = {}
     anonymous = []
     for total in totals:
         if total.student not in collected:
             continue
-        platform_id = collected[total.student][0]
+        platform_id, display = collected[total.student]
         if platform == "canvas" and platform_id.startswith(ANONYMOUS_PREFIX):
             anonymous.append(total)
             continue
-        if total.status == "missing" and not missing_as_zero:
-            marks[platform_id] = Mark(None, "")
-        elif total.status == "missing":
-            marks[platform_id] = Mark("0", _comment(total))
-        else:
-            marks[platform_id] = Mark(_number(total.points), _comment(total))
+        # A Moodle team's folder is recorded with its members' participant
+        # ids ("101,102"): one grade, written for each member.
+        members = platform_id.split(",") if platform == "moodle" else [platform_id]
+        if len(members) == 1:
+            names[platform_id] = display
+        for member in members:
+            if total.status == "missing" and not missing_as_zero:
+                marks[member] = Mark(None, "")
+            elif total.status == "missing":
+                marks[member] = Mark("0", _comment(total))
+            else:
+                marks[member] = Mark(_number(total.points), _comment(total))
     sheet = read_sheet(template)
     if platform == "canvas":
         filled = canvas.fill_gradebook(sheet, marks, assignment, column, max_points,
                                        missing_as_zero)
     else:
-        filled = moodle.fill_worksheet(sheet, marks, max_points, missing_as_zero)
+        filled = moodle.fill_worksheet(sheet, marks, max_points, missing_as_zero,
+                                       overwrite, names)
     absent = sorted(set(marks) - set(filled.ids))
     if absent:
         raise ValueError(f"template: {len(absent)} graded student(s) have no row in "
@@ -189,16 +208,17 @@ def _fill_template(template: Path, csv_path: Path, platform: str, assignment: st
                          "the gradebook file again from the same course and "
                          "assignment as the submissions")
     csv_path.write_bytes(sheet.render())
-    written = set(filled.written)
+    written = set(filled.written) | set(filled.kept)
     notes = filled.notes + [
         f"{total.student} (Canvas anonymous id {collected[total.student][0]}): "
         f"{'no submission' if total.status == 'missing' else _number(total.points)}"
         f"; not in the file (a Canvas gradebook export has rows by user id only, "
         f"and says N/A while anonymous grades are not posted): enter it in "
         f"SpeedGrader" for total in anonymous]
-    return ExportResult(len(written), for_upload=True, column=filled.column,
+    return ExportResult(len(set(filled.written)), for_upload=True,
+                        column=filled.column,
                         left_blank=[id_ for id_ in filled.ids if id_ not in written],
-                        notes=notes,
+                        notes=notes, kept=filled.kept,
                         left_out=[collected[total.student][0]
                                   for total in anonymous])
 

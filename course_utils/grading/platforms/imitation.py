@@ -129,6 +129,30 @@ def moodle_prefix(full_name: str, unique_id: int | str,
                                  + f"_{unique_id}")
 
 
+def moodle_team_prefix(group_name: str | None, group_id: int | str = "") -> str:
+    """``downloader::get_student_prefix`` for a team submission (4.1+).
+
+    Introduced in the chapter "Instructor guide". With "Students submit in
+    groups", the prefix is the group's name with ``_`` made `` `` and
+    ``_<group id>`` (not a participant id), cleaned by ``clean_filename``;
+    students in no group submit as ``get_string('defaultteam', 'assign')``,
+    "Default group", with no id at all.
+
+    Parameters
+    ----------
+    group_name : str, optional
+        None for students in no group.
+    group_id : int or str
+
+    Returns
+    -------
+    str
+    """
+    if group_name is None:
+        return "Default group"
+    return moodle_clean_filename(group_name.replace("_", " ") + f"_{group_id}")
+
+
 def moodle_entry(prefix: str, file_name: str, layout: str = "folders",
                  plugin: str = "file", file_path: str = "/") -> str:
     """``load_submissionplugin_filelist`` (4.1+) and locallib.php (3.1-4.0).
@@ -209,6 +233,78 @@ def moodle_worksheet_row(unique_id: int | str, full_name: str, submitted: str,
         status += f" - {late_by} late"
     return [f"Participant {unique_id}", full_name, email, status, "",
             maximum, "Yes", submitted, "-", ""]
+
+
+def moodle_status(submitted: bool = True, draft: bool = False, late_by: str = "",
+                  graded: bool = False, extension: str = "") -> str:
+    """The worksheet's ``Status`` as ``gradingtable.php`` ``col_status`` writes it.
+
+    Introduced in the chapter "Instructor guide". The parts, in the order
+    col_status adds them, are joined with `` - `` when downloading:
+    ``submissionstatus_<status>`` ("Submitted for grading", "Draft (not
+    submitted)", "No submission"), ``submittedlateshort`` ("{$a} late",
+    counted from the extension when there is one), ``graded`` ("Graded"),
+    ``userextensiondate`` ("Extension granted until: {$a}", userdate()).
+
+    Parameters
+    ----------
+    submitted : bool
+        Whether there is a submission at all.
+    draft : bool
+        A submission saved but not submitted for grading.
+    late_by : str
+        ``format_time`` of the delay, if Moodle counts it late.
+    graded : bool
+        A grade is already recorded.
+    extension : str
+        The extension's date, from :func:`moodle_time`.
+
+    Returns
+    -------
+    str
+    """
+    parts = ["Draft (not submitted)" if draft else
+             "Submitted for grading" if submitted else "No submission"]
+    if late_by:
+        parts.append(f"{late_by} late")
+    if graded:
+        parts.append("Graded")
+    if extension:
+        parts.append(f"Extension granted until: {extension}")
+    return " - ".join(parts)
+
+
+TEAM_WORKSHEET_HEADER = ("Identifier", "Full name", "Email address", "Status",
+                         "Group", "Grade", "Maximum Grade", "Grade can be changed",
+                         "Last modified (submission)", "Last modified (grade)",
+                         "Feedback comments")
+
+
+def moodle_team_worksheet_row(unique_id: int | str, full_name: str, group: str,
+                              submitted: str, status: str = "Submitted for grading",
+                              maximum: str = "9.00") -> list[str]:
+    """A worksheet line of a team assignment (``TEAM_WORKSHEET_HEADER``).
+
+    Introduced in the chapter "Instructor guide". gradingtable.php adds the
+    ``Group`` column after ``Status`` when the assignment has team
+    submissions (``col_team``: the member's submission group's name, or
+    "Default group"); the rows stay one per student, keyed by participant id.
+
+    Parameters
+    ----------
+    unique_id : int or str
+    full_name : str
+    group : str
+    submitted : str
+    status : str
+    maximum : str
+
+    Returns
+    -------
+    list of str
+    """
+    return [f"Participant {unique_id}", full_name, "student@example.org", status,
+            group, "", maximum, "Yes", submitted, "-", ""]
 
 
 def write_zip(path, entries: Iterable, date_time: tuple = DOWNLOADED_AT) -> None:

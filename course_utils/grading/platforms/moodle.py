@@ -5,12 +5,14 @@ Documented on the page "Instructor guide".
 - Reading: the "Download all submissions" zip in each of the layouts Moodle
   writes (:data:`LAYOUTS`, read from ``mod/assign/classes/downloader.php``
   and, before 4.1, ``mod/assign/locallib.php``), and the offline grading
-  worksheet's ``Status`` and ``Last modified (submission)`` for lateness
-  (:func:`read_worksheet`); the zip's entry times are the moment of the
-  download, not of any submission.
+  worksheet's ``Status`` and ``Last modified (submission)`` for lateness,
+  extensions and drafts, and its ``Group`` column for the members of a
+  team's folder (:func:`read_worksheet`, :func:`team_members`); the zip's
+  entry times are the moment of the download, not of any submission.
 - Writing: the assignment's own offline grading worksheet ("Download grading
   worksheet" / "Upload grading worksheet") with ``Grade`` and ``Feedback
-  comments`` filled and every other byte kept (:func:`fill_worksheet`);
+  comments`` filled and every other byte kept, a grade or comment already
+  there left alone unless asked (:func:`fill_worksheet`);
   without it, :func:`write_grades` writes similar columns, for review only.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -67,6 +70,17 @@ COLUMNS = ("Identifier", "Full name", "Grade", "Maximum Grade", "Feedback commen
 # time zone) or "-".
 WORKSHEET_COLUMNS = ("Identifier", "Status", "Last modified (submission)")
 _LATE_STATUS = re.compile(r"(?:^| - )(?P<by>[^-]+?) late(?: - |$)")
+# col_status adds, last, get_string('userextensiondate') = "Extension granted
+# until: {$a}" with userdate(extensionduedate); its "late" part is already
+# counted from that date (due = extensionduedate when there is one).
+_EXTENSION_STATUS = re.compile(r"(?:^| - )Extension granted until: (?P<date>.+?)"
+                               r"(?: - |$)")
+# get_string('submissionstatus_draft') = "Draft (not submitted)": saved, not
+# submitted for grading; downloader.php takes its files all the same.
+DRAFT_STATUS = "Draft (not submitted)"
+# A team assignment's worksheet has "Group" (col_team: the member's
+# submission group, or get_string('defaultteam') = "Default group").
+DEFAULT_GROUP = "Default group"
 _TIME_FORMATS = ("%A, %d %B %Y, %I:%M %p", "%A, %d %B %Y, %H:%M", "%d %B %Y, %I:%M %p",
                  "%d/%m/%Y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
@@ -83,6 +97,9 @@ class WorksheetRow:
     status: str
     submitted: datetime | None  # naive: in the time zone Moodle wrote it
     late_by: str  # Moodle's own "... late" text, '' if it says none
+    extension: datetime | None = None  # "Extension granted until: ...", naive
+    draft: bool = False  # "Draft (not submitted)": not submitted for grading
+    group: str = ""  # the "Group" column of a team assignment, as Moodle wrote it
 
 
 def parse(name: str, original: str) -> Candidate | None:
@@ -150,6 +167,7 @@ def read_worksheet(path: str | Path) -> dict[str, WorksheetRow]:
                          f"{', '.join(repr(column) for column in missing)}")
     index = {column: header.index(column) for column in WORKSHEET_COLUMNS}
     name_index = header.index("Full name") if "Full name" in header else None
+    group_index = header.index("Group") if "Group" in header else None
     result = {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -162,11 +180,68 @@ def read_worksheet(path: str | Path) -> dict[str, WorksheetRow]:
                              f"identifier: {clean_text(identifier, 60)!r}")
         status = cells[index["Status"]]
         late = _LATE_STATUS.search(status)
+        extension = _EXTENSION_STATUS.search(status)
         result[found[1]] = WorksheetRow(
             found[1], cells[name_index] if name_index is not None else "", status,
             _moodle_time(cells[index["Last modified (submission)"]], line),
-            late["by"].strip() if late else "")
+            late["by"].strip() if late else "",
+            _moodle_time(extension["date"].strip(), line) if extension else None,
+            status.split(" - ")[0].strip() == DRAFT_STATUS,
+            cells[group_index] if group_index is not None else "")
     return result
+
+
+def folder_form(name: str) -> str:
+    """A name as the download's folder writes it, for comparing two names.
+
+    Introduced in the chapter "Instructor guide". ``downloader.php`` makes
+    ``_`` a space and ``clean_filename`` drops control characters and
+    ``& < > " ` | ' : \\ /``; compared without case or repeated spaces.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+    """
+    cleaned = re.sub(r"[\x00-\x1f\x7f&<>\"`|':\\/]", "", name.replace("_", " "))
+    return " ".join(unicodedata.normalize("NFC", cleaned).casefold().split())
+
+
+def team_members(rows: dict[str, WorksheetRow], folder_name: str,
+                 has_id: bool) -> list[str] | None:
+    """The participant ids of the team a download folder names; None if no team.
+
+    Introduced in the chapter "Instructor guide". A team submission's folder
+    is ``<group name>_<group id>`` or ``Default group`` with no id
+    (``downloader.php`` get_student_prefix); the worksheet stays one row per
+    student and names each one's group in its ``Group`` column.
+
+    Parameters
+    ----------
+    rows : dict of str to WorksheetRow
+        The worksheet of a team assignment.
+    folder_name : str
+        The name part of the folder (before the id).
+    has_id : bool
+        Whether the folder carries an id (a named group does, "Default
+        group" does not).
+
+    Returns
+    -------
+    list of str or None
+    """
+    wanted = folder_form(folder_name)
+    if not has_id:
+        if wanted != folder_form(DEFAULT_GROUP):
+            return None
+        return sorted(key for key, row in rows.items()
+                      if folder_form(row.group) == wanted) or None
+    return sorted(key for key, row in rows.items()
+                  if row.group and row.group != DEFAULT_GROUP
+                  and folder_form(row.group) == wanted) or None
 
 
 def _moodle_time(text: str, line: int) -> datetime | None:
@@ -207,12 +282,15 @@ def write_grades(writer, totals: list, collected: dict[str, tuple[str, str]],
     int
     """
     writer.writerow(COLUMNS)
+    rows = 0
     for total in totals:
         platform_id, display = collected[total.student]
-        writer.writerow([f"Participant {platform_id}", spreadsheet_safe(display),
-                         number(total.points), number(total.max_points),
-                         spreadsheet_safe(comment(total))])
-    return len(totals)
+        for member in platform_id.split(","):  # a team: each member's row
+            writer.writerow([f"Participant {member}", spreadsheet_safe(display),
+                             number(total.points), number(total.max_points),
+                             spreadsheet_safe(comment(total))])
+            rows += 1
+    return rows
 
 
 # The offline grading worksheet, as Moodle writes and reads it (moodle/moodle):
@@ -240,7 +318,8 @@ PARTICIPANT = re.compile(r"^\s*Participant\s*(?P<id>\d{1,20})\s*$")
 
 
 def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
-                   missing_as_zero: bool) -> Filled:
+                   missing_as_zero: bool, overwrite: bool = False,
+                   names: dict[str, str] | None = None) -> Filled:
     """Fill ``Grade`` and ``Feedback comments`` of Moodle's worksheet, nothing else.
 
     Introduced in the chapter "Instructor guide".
@@ -256,6 +335,16 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
         Checked against every row's ``Maximum Grade``.
     missing_as_zero : bool
         Whether a participant with no submission at all gets 0.
+    overwrite : bool, default False
+        Moodle's import replaces a grade or comment that differs from the
+        one it holds (``locallib.php`` process_import_grades: ``if
+        ($newvalue != $oldvalue)``). A row whose ``Grade`` or ``Feedback
+        comments`` is already filled with something else is left as it is
+        and listed, unless ``overwrite`` (then it is written, and listed).
+    names : dict of str to str, optional
+        The name the download's folder gave each participant id; a row whose
+        ``Full name`` is someone else's is refused (a team's folder carries
+        a group id, not a participant id).
 
     Returns
     -------
@@ -284,7 +373,8 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
     notes = [] if feedback is not None else [
         "the worksheet has no 'Feedback comments' column (enable the feedback "
         "type \"Feedback comments\" in the assignment's settings); grades only"]
-    ids, written = [], []
+    full_name = header.index("Full name") if "Full name" in header else None
+    ids, written, kept, strangers = [], [], [], []
     for row in range(1, len(sheet.rows)):
         values = sheet.values(row)
         match = PARTICIPANT.match(values[identifier]) if identifier < len(values) \
@@ -302,6 +392,33 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
         points = mark.points if mark else ("0" if missing_as_zero else None)
         if points is None:
             continue
+        shown = (names or {}).get(participant)
+        # Under blind marking the folder says "Participant" (no name to check).
+        if shown and folder_form(shown) != "participant" and full_name is not None \
+                and full_name < len(values) \
+                and folder_form(shown) != folder_form(values[full_name]):
+            strangers.append(f"Participant {participant} is "
+                             f"{clean_text(values[full_name], 60)!r} in the "
+                             f"worksheet, {clean_text(shown, 60)!r} in the download")
+            continue
+        comment = mark.comment if feedback is not None and mark is not None else ""
+        old_grade = values[grade].strip() if grade < len(values) else ""
+        old_comment = values[feedback].strip() \
+            if feedback is not None and feedback < len(values) else ""
+        changes = []
+        if old_grade not in ("", "-") and not same_points(old_grade, float(points)):
+            changes.append(f"Grade {clean_text(old_grade, 20)!r} -> {points!r}")
+        if old_comment and comment and old_comment != comment.strip():
+            changes.append(f"Feedback comments {clean_text(old_comment, 60)!r}")
+        if changes:
+            kept.append(participant)
+            notes.append(f"Participant {participant}: already graded in Moodle ("
+                         f"{'; '.join(changes)}); "
+                         + ("replaced (--overwrite)" if overwrite else
+                            "left as it is: Moodle's import would replace it; "
+                            "give --overwrite to replace it"))
+            if not overwrite:
+                continue
         if changeable is not None and changeable < len(values) \
                 and values[changeable].strip() == "No":
             notes.append(f"Participant {participant}: the worksheet says the grade "
@@ -311,4 +428,14 @@ def fill_worksheet(sheet: Sheet, marks: dict[str, Mark], max_points: float,
         if feedback is not None and mark is not None and mark.comment:
             sheet.set(row, feedback, mark.comment, quote_spaces=True)
         written.append(participant)
-    return Filled("Grade", ids, written, notes)
+    if strangers:
+        shown = "; ".join(strangers[:3])
+        raise ValueError(f"template: {len(strangers)} row(s) belong to someone other "
+                         f"than the download's folder says ({shown}); "
+                         "a Moodle team submission's folder carries the group's "
+                         "id, not a participant's: collect again with --worksheet "
+                         "(the team assignment's grading worksheet, whose Group "
+                         "column names each team's members), or download the "
+                         "worksheet and the submissions again together")
+    return Filled("Grade", ids, written, notes,
+                  kept=[] if overwrite else kept)

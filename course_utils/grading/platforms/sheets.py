@@ -50,12 +50,16 @@ class Filled:
     written : list of str
         Platform ids whose grade cell was written.
     notes : list of str
+    kept : list of str
+        Platform ids whose cells held another grade or comment already and
+        were left as they were (Moodle without ``--overwrite``).
     """
 
     column: str
     ids: list[str]
     written: list[str]
     notes: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # filled before; left alone
 
 
 @dataclass
