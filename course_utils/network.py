@@ -873,12 +873,13 @@ def add_block_parameters(parameters: Mapping[str, np.ndarray], *,
                          branch_scale: float = 1.0) -> dict[str, np.ndarray]:
     """Add the starting values of the parameters normalization and blocks need.
 
-    Introduced in the chapter "When initialization matters less". Returns a
-    copy of ``parameters`` (``W1, b1, ..., WL, bL``) with ``gamma{l} = 1`` and
-    ``beta{l} = 0`` (shape ``(n_l, 1)``) for every normalized hidden layer and
-    ``alpha{l} = branch_scale`` (shape ``(1, 1)``) for every residual block:
-    what :func:`train` starts from, and what :func:`forward_propagation`
-    needs with the same options.
+    Introduced in the chapter
+    "When initialization matters less: normalization and residual connections".
+    Returns a copy of ``parameters`` (``W1, b1, ..., WL, bL``) with
+    ``gamma{l} = 1`` and ``beta{l} = 0`` (shape ``(n_l, 1)``) for every
+    normalized hidden layer and ``alpha{l} = branch_scale`` (shape ``(1, 1)``)
+    for every residual block: what :func:`train` starts from, and what
+    :func:`forward_propagation` needs with the same options.
 
     Parameters
     ----------
