@@ -785,8 +785,10 @@ def _train_seeds_general(X: np.ndarray, Y: np.ndarray,
                                              activation, recorded=False)
     stacked = {key: np.stack([start[key] for start in starts])
                for key in starts[0]}
-    recorded, final, statistics = general_train(
-        X, Y, stacked, architecture, learning_rate, num_iterations, record_every)
+    with _one_blas_thread():
+        recorded, final, statistics = general_train(
+            X, Y, stacked, architecture, learning_rate, num_iterations,
+            record_every)
     iterations = range(0, num_iterations, record_every)
     results = []
     for position, seed in enumerate(seeds):
