@@ -971,8 +971,9 @@ def _check_general_parameters(parameters: object, normalization: str | None,
     n_layers = check_parameters({key: parameters[key] for key in core}, name)
     sizes = _sizes(parameters)
     if residual and not residual_blocks(sizes):
-        raise ValueError(f"residual=True needs two equally wide hidden layers "
-                         f"after the first; the layer sizes are {list(sizes)}")
+        raise ValueError(f"residual=True needs a hidden layer after the first "
+                         f"that is as wide as the layer before it (a residual "
+                         f"block); the layer sizes are {list(sizes)}")
     learned = _block_keys(sizes, normalization, residual)
     statistics = {f"{kind}{layer}" for layer in range(1, n_layers)
                   for kind in ("mean", "var")} if normalization == "batch" else set()
