@@ -276,3 +276,15 @@ def test_backward_refuses_plain_caches_for_a_normalized_network():
     _, caches = forward_propagation(X_TRAIN, initialize_parameters("he", [2, 3, 1]))
     with pytest.raises(TypeError, match="caches"):
         backward_propagation(Y_TRAIN, parameters, caches, normalization="batch")
+
+
+def test_training_continues_from_a_result_with_recorded_statistics():
+    layers = [2, 6, 6, 1]
+    first = train(X_TRAIN, Y_TRAIN, layers_dims=layers, learning_rate=0.1,
+                  num_iterations=20, normalization="batch")
+    again = train(X_TRAIN, Y_TRAIN, initialization=first.parameters,
+                  layers_dims=layers, learning_rate=0.1, num_iterations=20,
+                  normalization="batch")
+    # The first cost of the continued run is the cost the first run ended at.
+    assert again.costs[0][1] == pytest.approx(first.final_cost, rel=1e-12)
+    assert set(again.parameters) == set(first.parameters)
