@@ -19,6 +19,7 @@ from course_utils.initializers import (
 from course_utils.network import (
     TrainingResult,
     accuracy,
+    add_block_parameters,
     backward_propagation,
     compute_cost,
     compute_cost_from_logits,
@@ -31,6 +32,7 @@ from course_utils.network import (
 __all__ = [
     "TrainingResult",
     "accuracy",
+    "add_block_parameters",
     "available_initializers",
     "backward_propagation",
     "compute_cost",

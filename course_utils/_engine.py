@@ -19,9 +19,10 @@ contiguous axis, ``W - (lr * dW)``) and only removes the overhead:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -338,3 +339,227 @@ class Batch:
             out[f"W{layer}"] = W[s, :n_out, :-1].copy()
             out[f"b{layer}"] = W[s, :n_out, -1:].copy()
         return out
+
+
+# --- Normalization and residual blocks ----------------------------------------
+#
+# The networks with normalization layers or residual blocks run on these
+# straightforward functions instead of a step plan: they are written once for
+# a single network (arrays of shape (n, m)) and for a stack of networks
+# (a leading axis S: weights (S, n_out, n_in), activations (S, n, m)), since
+# ``@``, ``swapaxes`` and reductions over the last axes broadcast alike.
+
+NORMALIZATIONS = ("batch", "layer")
+# Added to the variance before the square root, PyTorch's default for both
+# BatchNorm1d and LayerNorm.
+NORM_EPSILON = 1e-5
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What the general forward and backward passes need to know."""
+
+    activation: Activation
+    normalization: str | None
+    blocks: frozenset[int]
+
+
+class BlockCache(NamedTuple):
+    """What one layer of a normalized or residual network keeps for backward.
+
+    ``A_prev`` is the layer's input, ``Z`` its pre-activation ``W h + b``,
+    ``A`` its output. For a normalized layer ``Zhat`` is ``Z`` standardized,
+    ``inv_std`` is ``1 / sqrt(var + eps)`` and ``mean``, ``var`` the statistics
+    used. For a residual block ``H`` is the branch input ``g(A_prev)`` and
+    ``A = A_prev + alpha * Z``. Unused fields are None.
+    """
+
+    A_prev: np.ndarray
+    Z: np.ndarray
+    A: np.ndarray
+    Zhat: np.ndarray | None = None
+    inv_std: np.ndarray | None = None
+    mean: np.ndarray | None = None
+    var: np.ndarray | None = None
+    H: np.ndarray | None = None
+
+
+def residual_blocks(sizes: tuple[int, ...]) -> frozenset[int]:
+    """The layers that become residual blocks: hidden, after the first, and as
+    wide as the layer before them."""
+    return frozenset(layer for layer in range(2, len(sizes) - 1)
+                     if sizes[layer] == sizes[layer - 1])
+
+
+def _normalization_axis(normalization: str) -> int:
+    # Batch normalization: over the examples (last axis); layer: over the units.
+    return -1 if normalization == "batch" else -2
+
+
+def general_forward(X: np.ndarray, parameters: Mapping[str, np.ndarray],
+                    architecture: Architecture, recorded: bool = False
+                    ) -> tuple[np.ndarray, list[BlockCache]]:
+    """Forward pass of a network with normalization and/or residual blocks.
+
+    ``recorded=True`` normalizes batch-normalized layers with the statistics
+    ``mean{l}`` and ``var{l}`` in ``parameters`` instead of the batch's own.
+    """
+    n_layers = sum(1 for key in parameters if key.startswith("W"))
+    activation = architecture.activation
+    caches = []
+    A = X
+    for layer in range(1, n_layers + 1):
+        W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
+        if layer in architecture.blocks:
+            # Pre-activation block: A + alpha * (W g(A) + b).
+            H = np.empty(A.shape)
+            activation.forward(A, H)
+            Z = W @ H + b
+            A_next = A + parameters[f"alpha{layer}"] * Z
+            caches.append(BlockCache(A_prev=A, Z=Z, A=A_next, H=H))
+            A = A_next
+            continue
+        Z = W @ A + b
+        if layer == n_layers:
+            A_next = np.empty_like(Z)
+            with np.errstate(over="ignore"):
+                sigmoid_into(Z, A_next)
+            caches.append(BlockCache(A_prev=A, Z=Z, A=A_next))
+            return A_next, caches
+        if architecture.normalization is None:
+            A_next = np.empty_like(Z)
+            activation.forward(Z, A_next)
+            caches.append(BlockCache(A_prev=A, Z=Z, A=A_next))
+            A = A_next
+            continue
+        axis = _normalization_axis(architecture.normalization)
+        if recorded and architecture.normalization == "batch":
+            mean, var = parameters[f"mean{layer}"], parameters[f"var{layer}"]
+        else:
+            mean = _mean(Z, axis)
+            centered = Z - mean
+            var = _mean(np.square(centered), axis)
+        inv_std = 1.0 / np.sqrt(var + NORM_EPSILON)
+        Zhat = Z - mean if recorded else centered
+        Zhat *= inv_std
+        # The activation overwrites U: only its output is needed later.
+        A_next = parameters[f"gamma{layer}"] * Zhat
+        A_next += parameters[f"beta{layer}"]
+        activation.forward(A_next, A_next)
+        caches.append(BlockCache(A_prev=A, Z=Z, A=A_next, Zhat=Zhat,
+                                 inv_std=inv_std, mean=mean, var=var))
+        A = A_next
+    raise AssertionError("unreachable: the output layer returns")
+
+
+def _mean(array: np.ndarray, axis: int) -> np.ndarray:
+    # np.mean, without its Python overhead (a third of a step on these sizes).
+    return np.add.reduce(array, axis=axis, keepdims=True) / array.shape[axis]
+
+
+def _sum_over_examples(array: np.ndarray) -> np.ndarray:
+    return np.add.reduce(array, axis=-1, keepdims=True)
+
+
+def general_backward(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
+                     caches: Sequence[BlockCache], architecture: Architecture
+                     ) -> dict[str, np.ndarray]:
+    """Gradients of the mean cross-entropy for :func:`general_forward`'s network.
+
+    Batch statistics are differentiated through (training mode).
+    """
+    n_layers = len(caches)
+    m = Y.shape[-1]
+    activation = architecture.activation
+    grads: dict[str, np.ndarray] = {}
+    dA = None
+    for layer in range(n_layers, 0, -1):
+        cache = caches[layer - 1]
+        W = parameters[f"W{layer}"]
+        if layer == n_layers:
+            dZ = (cache.A - Y) / m
+            inputs = cache.A_prev
+        elif layer in architecture.blocks:
+            alpha = parameters[f"alpha{layer}"]
+            grads[f"dalpha{layer}"] = np.add.reduce(
+                _sum_over_examples(dA * cache.Z), axis=-2, keepdims=True)
+            dZ = alpha * dA
+            inputs = cache.H
+        else:
+            dU = dA.copy()
+            activation.backward(dU, cache.A,
+                                np.empty(dU.shape, activation.scratch_dtype))
+            if architecture.normalization is None:
+                dZ = dU
+            else:
+                gamma = parameters[f"gamma{layer}"]
+                dgamma = _sum_over_examples(dU * cache.Zhat)
+                dbeta = _sum_over_examples(dU)
+                grads[f"dgamma{layer}"], grads[f"dbeta{layer}"] = dgamma, dbeta
+                # dZ = inv_std * (dZhat - mean(dZhat) - Zhat * mean(dZhat * Zhat))
+                # with dZhat = gamma * dU, the means over the normalized axis.
+                dZ = gamma * dU
+                if architecture.normalization == "batch":
+                    # Over the examples those means are gamma * dbeta / m and
+                    # gamma * dgamma / m, already summed above.
+                    mean_dZhat = gamma * dbeta / m
+                    mean_dZhat_Zhat = gamma * dgamma / m
+                else:
+                    mean_dZhat = _mean(dZ, -2)
+                    mean_dZhat_Zhat = _mean(dZ * cache.Zhat, -2)
+                dZ -= mean_dZhat
+                dZ -= cache.Zhat * mean_dZhat_Zhat
+                dZ *= cache.inv_std
+            inputs = cache.A_prev
+        grads[f"dW{layer}"] = dZ @ np.swapaxes(inputs, -1, -2)
+        grads[f"db{layer}"] = _sum_over_examples(dZ)
+        if layer == 1:
+            break
+        dInputs = np.swapaxes(W, -1, -2) @ dZ
+        if layer in architecture.blocks:
+            # Through the branch's activation g(A_prev), then the identity.
+            activation.backward(dInputs, cache.H,
+                                np.empty(dInputs.shape, activation.scratch_dtype))
+            dA = dA + dInputs
+        else:
+            dA = dInputs
+    return grads
+
+
+def stacked_costs(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Cross-entropy as ``_nansum_cost`` computes it, one value per network."""
+    m = Y.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logprobs = (np.multiply(-np.log(AL), Y)
+                    + np.multiply(-np.log(1 - AL), 1 - Y))
+    return 1.0 / m * np.nansum(logprobs, axis=(-2, -1))
+
+
+def general_train(X: np.ndarray, Y: np.ndarray,
+                  parameters: dict[str, np.ndarray], architecture: Architecture,
+                  learning_rate: float, num_iterations: int, record_every: int
+                  ) -> tuple[list[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """Full-batch gradient descent on a (possibly stacked) general network.
+
+    ``parameters`` is updated in place. Returns the costs recorded before the
+    update of every ``record_every``-th iteration, the final costs, and the
+    batch statistics of the final forward pass (``mean{l}``, ``var{l}``; for
+    batch normalization only).
+    """
+    recorded = []
+    with np.errstate(over="ignore"):
+        for iteration in range(num_iterations):
+            AL, caches = general_forward(X, parameters, architecture)
+            if iteration % record_every == 0:
+                recorded.append(stacked_costs(AL, Y))
+            grads = general_backward(Y, parameters, caches, architecture)
+            for key, value in parameters.items():
+                value -= learning_rate * grads[f"d{key}"]
+        AL, caches = general_forward(X, parameters, architecture)
+    statistics = {}
+    if architecture.normalization == "batch":
+        for layer, cache in enumerate(caches, start=1):
+            if cache.mean is not None:
+                statistics[f"mean{layer}"] = cache.mean
+                statistics[f"var{layer}"] = cache.var
+    return recorded, stacked_costs(AL, Y), statistics

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import subprocess
 import sys
 import threading
@@ -29,10 +30,17 @@ import numpy as np
 
 from course_utils._engine import (
     ACTIVATIONS,
+    NORMALIZATIONS,
     Activation,
+    Architecture,
     Batch,
+    BlockCache,
     Network,
     check_activation,
+    general_backward,
+    general_forward,
+    general_train,
+    residual_blocks,
     sigmoid_into,
 )
 from course_utils._validation import (
@@ -98,12 +106,20 @@ class TrainingResult:
     final_cost : float
         The cost of the returned parameters, after all ``num_iterations``
         updates (one more forward pass than the recorded costs).
+    normalization : {None, "batch", "layer"}
+        The normalization the network was trained with (chapter "When
+        initialization matters less"); :func:`predict` and :func:`accuracy`
+        use it when given the result itself.
+    residual : bool
+        Whether the network has residual blocks.
     """
 
     parameters: dict[str, np.ndarray]
     costs: list[tuple[int, float]] = field(default_factory=list)
     initialization: str = "custom"
     final_cost: float = float("nan")
+    normalization: str | None = None
+    residual: bool = False
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
@@ -127,7 +143,9 @@ def sigmoid(Z: np.ndarray) -> np.ndarray:
 
 
 def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray],
-                        hidden_activation: str = "relu"
+                        hidden_activation: str = "relu", *,
+                        normalization: str | None = None, residual: bool = False,
+                        statistics: str = "batch"
                         ) -> tuple[np.ndarray, list[LayerCache]]:
     """Run LINEAR->RELU (or ->TANH) for the hidden layers, then LINEAR->SIGMOID.
 
@@ -141,24 +159,51 @@ def forward_propagation(X: np.ndarray, parameters: Mapping[str, np.ndarray],
         ``W1, b1, ..., WL, bL`` as made by :func:`initialize_parameters`.
     hidden_activation : {"relu", "tanh"}, default "relu"
         Activation of the hidden layers.
+    normalization : {None, "batch", "layer"}, default None
+        Normalize each hidden layer's pre-activations, then scale and shift
+        them by ``gamma{l}`` and ``beta{l}`` (see :func:`train`). Introduced
+        in the chapter "When initialization matters less".
+    residual : bool, default False
+        Make the hidden layers after the first that are as wide as the layer
+        before them residual blocks (see :func:`train`).
+    statistics : {"batch", "recorded"}, default "batch"
+        For batch normalization: normalize with the statistics of ``X``
+        itself (as in training) or with the ``mean{l}`` and ``var{l}`` that
+        :func:`train` recorded in its result's parameters (as in prediction).
 
     Returns
     -------
     AL : numpy.ndarray of shape (1, m)
         Output probabilities.
-    caches : list of LayerCache
+    caches : list of LayerCache (or BlockCache with normalization or residual)
         Per layer: its input ``A_prev``, pre-activation ``Z`` and output ``A``.
-        ``caches[-1].Z`` are the output logits.
+        ``caches[-1].Z`` are the output logits. A ``BlockCache`` also holds
+        the standardized ``Zhat`` and the ``mean`` and ``var`` used, or for
+        a residual block the branch input ``H``.
     """
     X = check_features(X)
-    check_parameters(parameters)
+    if statistics not in ("batch", "recorded"):
+        raise ValueError(f"statistics must be 'batch' or 'recorded'; "
+                         f"got {statistics!r}")
+    options = _check_options(normalization, residual)
+    if options is None:
+        check_parameters(parameters)
+        check_input_width(X, parameters)
+        return _forward(X, parameters, check_activation(hidden_activation))
+    recorded = statistics == "recorded" and normalization == "batch"
+    architecture = _check_general_parameters(
+        parameters, *options, check_activation(hidden_activation),
+        recorded=recorded)
     check_input_width(X, parameters)
-    return _forward(X, parameters, check_activation(hidden_activation))
+    return general_forward(X, _as_float_arrays(parameters), architecture,
+                           recorded=recorded)
 
 
 def backward_propagation(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
                          caches: Sequence[LayerCache],
-                         hidden_activation: str = "relu") -> dict[str, np.ndarray]:
+                         hidden_activation: str = "relu", *,
+                         normalization: str | None = None,
+                         residual: bool = False) -> dict[str, np.ndarray]:
     """Gradients of the cross-entropy cost with respect to every parameter.
 
     Introduced in the chapter "Why the initial weights matter".
@@ -173,19 +218,37 @@ def backward_propagation(Y: np.ndarray, parameters: Mapping[str, np.ndarray],
         As returned by :func:`forward_propagation`.
     hidden_activation : {"relu", "tanh"}, default "relu"
         The activation the forward pass used.
+    normalization : {None, "batch", "layer"}, default None
+    residual : bool, default False
+        The options the forward pass used. The gradients are those of
+        training: through the batch's own statistics, so the caches must come
+        from ``statistics="batch"``.
 
     Returns
     -------
     dict of str to numpy.ndarray
-        ``dW1, db1, ..., dWL, dbL``, each shaped like its parameter.
+        ``dW1, db1, ..., dWL, dbL``, each shaped like its parameter, and
+        ``dgamma{l}``, ``dbeta{l}``, ``dalpha{l}`` for the parameters that
+        normalization and residual blocks add.
     """
     activation = check_activation(hidden_activation)
-    n_layers = check_parameters(parameters)
+    options = _check_options(normalization, residual)
+    if options is None:
+        n_layers = check_parameters(parameters)
+    else:
+        architecture = _check_general_parameters(parameters, *options, activation,
+                                                 recorded=False)
+        n_layers = len(_core_keys(parameters)) // 2
     if len(caches) != n_layers:
         raise ValueError(f"caches must hold one entry per layer ({n_layers}); "
                          f"got {len(caches)}")
     Y = check_labels(Y, caches[-1].A.shape[1])
-    return _backward(Y, parameters, caches, activation)
+    if options is None:
+        return _backward(Y, parameters, caches, activation)
+    if not all(isinstance(cache, BlockCache) for cache in caches):
+        raise TypeError("caches must come from forward_propagation with the same "
+                        "normalization and residual options")
+    return general_backward(Y, _as_float_arrays(parameters), caches, architecture)
 
 
 def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
@@ -257,7 +320,9 @@ def train(X: np.ndarray, Y: np.ndarray,
           layers_dims: Sequence[int] = CANONICAL_LAYERS,
           record_every: int = RECORD_EVERY,
           print_digits: int | None = None,
-          hidden_activation: str = "relu") -> TrainingResult:
+          hidden_activation: str = "relu", *,
+          normalization: str | None = None, residual: bool = False,
+          branch_scale: float = 1.0) -> TrainingResult:
     """Train the network by full-batch gradient descent.
 
     Introduced in the chapter "Zero initialization". With the defaults this is
@@ -288,6 +353,33 @@ def train(X: np.ndarray, Y: np.ndarray,
         For runs whose last digits depend on the machine's floating point.
     hidden_activation : {"relu", "tanh"}, default "relu"
         Activation of the hidden layers (the output layer is always sigmoid).
+    normalization : {None, "batch", "layer"}, default None
+        Introduced in the chapter "When initialization matters less". With
+        ``"batch"`` every hidden layer computes ``g(gamma * Zhat + beta)``,
+        where ``Zhat`` is its pre-activation ``Z = W A_prev + b`` standardized
+        per unit over the examples (mean 0, variance 1, with ``1e-5`` added to
+        the variance), and ``gamma{l}`` (starting at 1) and ``beta{l}``
+        (starting at 0) are learned. Training uses the statistics of the full
+        batch; the result's parameters also hold ``mean{l}`` and ``var{l}``,
+        the statistics of the training set under the final parameters, which
+        :func:`predict` uses so that any number of examples, even one, gets
+        the same prediction. ``"layer"`` standardizes each example over the
+        layer's units instead (no statistics to record). ``None`` is the
+        plain network, computed exactly as before.
+    residual : bool, default False
+        Make every hidden layer ``l`` after the first whose width equals the
+        previous layer's a pre-activation residual block (He et al. 2016,
+        "Identity mappings in deep residual networks"):
+        ``A_l = A_{l-1} + alpha_l * (W_l g(A_{l-1}) + b_l)``, with a learned
+        scalar ``alpha{l}``. The identity path carries the signal and the
+        gradient unchanged; nothing is applied after the sum. Not combined with
+        ``normalization``.
+    branch_scale : float, default 1.0
+        The starting value of every ``alpha{l}``: 1 keeps the initializer's
+        branch, ``1 / sqrt(number of blocks)`` scales it down, 0 starts every
+        block as the identity (SkipInit, ReZero). Ignored without
+        ``residual`` or when ``initialization`` is a dict that holds the
+        ``alpha{l}``.
 
     Returns
     -------
@@ -311,6 +403,12 @@ def train(X: np.ndarray, Y: np.ndarray,
     if print_digits is not None:
         print_digits = check_positive_int(print_digits, "print_digits")
     activation = check_activation(hidden_activation)
+    options = _check_options(normalization, residual)
+    if options is not None:
+        return _train_general(X, Y, initialization, layers_dims, seed, activation,
+                              options, branch_scale, learning_rate,
+                              num_iterations, record_every, print_cost,
+                              print_digits)
     parameters, name = _starting_parameters(initialization, layers_dims, seed, X)
     check_input_width(X, parameters)
 
@@ -329,6 +427,53 @@ def train(X: np.ndarray, Y: np.ndarray,
         final_cost = _nansum_cost(network.forward(), Y)
     return TrainingResult(parameters=network.parameters(), costs=costs,
                           initialization=name, final_cost=final_cost)
+
+
+def _train_general(X: np.ndarray, Y: np.ndarray,
+                   initialization: str | Mapping[str, np.ndarray],
+                   layers_dims: Sequence[int], seed: int, activation: Activation,
+                   options: tuple[str | None, bool], branch_scale: float,
+                   learning_rate: float, num_iterations: int, record_every: int,
+                   print_cost: bool, print_digits: int | None) -> TrainingResult:
+    """``train`` for a network with normalization or residual blocks."""
+    normalization, residual = options
+    branch_scale = check_non_negative_float(branch_scale, "branch_scale")
+    if isinstance(initialization, Mapping):
+        core = _core_keys(initialization)
+        check_parameters({key: initialization[key] for key in core},
+                         "initialization")
+        # Recorded statistics are outputs of training, not a starting point.
+        given = {key: value for key, value in initialization.items()
+                 if not re.fullmatch(r"(mean|var)\d+", str(key))}
+        if not _block_keys(_sizes(given), normalization, residual) & set(given):
+            given = add_block_parameters(given, normalization=normalization,
+                                         residual=residual,
+                                         branch_scale=branch_scale)
+        architecture = _check_general_parameters(given, normalization, residual,
+                                                 activation, recorded=False,
+                                                 name="initialization")
+        parameters, name = _as_float_arrays(given, copy=True), "custom"
+    else:
+        start, name = _starting_parameters(initialization, layers_dims, seed, X)
+        parameters = add_block_parameters(start, normalization=normalization,
+                                          residual=residual,
+                                          branch_scale=branch_scale)
+        architecture = _check_general_parameters(parameters, normalization,
+                                                 residual, activation,
+                                                 recorded=False)
+    check_input_width(X, parameters)
+    recorded, final, statistics = general_train(
+        X, Y, parameters, architecture, learning_rate, num_iterations,
+        record_every)
+    costs = [(iteration, float(cost)) for iteration, cost in
+             zip(range(0, num_iterations, record_every), recorded, strict=True)]
+    if print_cost:
+        for iteration, cost in costs:
+            print(f"Cost after iteration {iteration}: "
+                  f"{_format_cost(cost, print_digits)}")
+    return TrainingResult(parameters={**parameters, **statistics}, costs=costs,
+                          initialization=name, final_cost=float(final),
+                          normalization=normalization, residual=residual)
 
 
 class _BatchTask(NamedTuple):
@@ -488,7 +633,11 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
                 record_every: int = RECORD_EVERY,
                 print_digits: int | None = None,
                 hidden_activation: str = "relu",
-                workers: int | None = None) -> list[TrainingResult]:
+                workers: int | None = None, *,
+                normalization: str | None = None, residual: bool = False,
+                branch_scale: float = 1.0,
+                initializer_options: Mapping[str, object] | None = None
+                ) -> list[TrainingResult]:
     """Train one network per seed, all at once; like ``train(..., seed=s)`` per seed.
 
     Introduced in the chapter "Robustness across seeds".
@@ -531,6 +680,14 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
         (``PROCESSES_FROM``) or only one stack, everything runs in this
         process. The stacks, and so the results, are the same for any number
         of workers.
+    normalization, residual, branch_scale
+        As for :func:`train` (chapter "When initialization matters less").
+        With either option all seeds are trained as one stack in this
+        process, on the straightforward engine that :func:`train` uses for
+        them; ``workers`` is then not used.
+    initializer_options : dict, optional
+        Options for :func:`initialize_parameters`, such as ``{"scale": 0.01}``
+        for ``"random"``.
 
     Returns
     -------
@@ -561,10 +718,22 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
     workers = min(check_positive_int(workers, "workers"), len(seeds))
     activation = check_activation(hidden_activation)
     layers_dims = check_layers_dims(layers_dims)
+    if initializer_options is None:
+        initializer_options = {}
+    if not isinstance(initializer_options, Mapping):
+        raise TypeError(f"initializer_options must be a dict such as "
+                        f"{{'scale': 0.01}}; got {type(initializer_options).__name__}")
     options = {"X": X} if needs_data(initialization) else {}
+    options.update(initializer_options)
     starts = [initialize_parameters(initialization, layers_dims, seed=seed, **options)
               for seed in seeds]
     check_input_width(X, starts[0])
+    architecture_options = _check_options(normalization, residual)
+    if architecture_options is not None:
+        return _train_seeds_general(X, Y, starts, seeds, initialization,
+                                    activation, architecture_options,
+                                    branch_scale, learning_rate, num_iterations,
+                                    record_every, print_cost, print_digits)
 
     # Fixed stacks, whatever the number of workers, so that every network
     # meets the same products in the same shapes: the results do not depend
@@ -599,7 +768,49 @@ def train_seeds(X: np.ndarray, Y: np.ndarray, initialization: str = "he",
     return results
 
 
-def predict(X: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:
+def _train_seeds_general(X: np.ndarray, Y: np.ndarray,
+                         starts: list[dict[str, np.ndarray]], seeds: list[int],
+                         initialization: str, activation: Activation,
+                         options: tuple[str | None, bool], branch_scale: float,
+                         learning_rate: float, num_iterations: int,
+                         record_every: int, print_cost: bool,
+                         print_digits: int | None) -> list[TrainingResult]:
+    """``train_seeds`` for networks with normalization or residual blocks."""
+    normalization, residual = options
+    branch_scale = check_non_negative_float(branch_scale, "branch_scale")
+    starts = [add_block_parameters(start, normalization=normalization,
+                                   residual=residual, branch_scale=branch_scale)
+              for start in starts]
+    architecture = _check_general_parameters(starts[0], normalization, residual,
+                                             activation, recorded=False)
+    stacked = {key: np.stack([start[key] for start in starts])
+               for key in starts[0]}
+    with _one_blas_thread():
+        recorded, final, statistics = general_train(
+            X, Y, stacked, architecture, learning_rate, num_iterations,
+            record_every)
+    iterations = range(0, num_iterations, record_every)
+    results = []
+    for position, seed in enumerate(seeds):
+        parameters = {key: value[position].copy()
+                      for key, value in {**stacked, **statistics}.items()}
+        costs = [(iteration, float(values[position]))
+                 for iteration, values in zip(iterations, recorded, strict=True)]
+        results.append(TrainingResult(
+            parameters=parameters, costs=costs, initialization=initialization,
+            final_cost=float(final[position]), normalization=normalization,
+            residual=residual))
+        if print_cost:
+            print(f"Seed {seed}:")
+            for iteration, cost in costs:
+                print(f"Cost after iteration {iteration}: "
+                      f"{_format_cost(cost, print_digits)}")
+    return results
+
+
+def predict(X: np.ndarray, parameters: Mapping[str, np.ndarray] | TrainingResult,
+            *, normalization: str | None = None, residual: bool = False
+            ) -> np.ndarray:
     """Predict labels: 1 where the output probability is above 0.5.
 
     Introduced in the chapter "Zero initialization".
@@ -607,20 +818,35 @@ def predict(X: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:
     Parameters
     ----------
     X : numpy.ndarray of shape (n_features, m)
-    parameters : dict
-        ``W1, b1, ..., WL, bL``.
+    parameters : dict or TrainingResult
+        ``W1, b1, ..., WL, bL``, or a result of :func:`train`, whose
+        parameters and options are then used.
+    normalization : {None, "batch", "layer"}, default None
+    residual : bool, default False
+        The network's options (chapter "When initialization matters less"),
+        for a parameter dict. A batch-normalized network predicts with the
+        statistics recorded in training (``mean{l}``, ``var{l}``), so each
+        example's prediction does not depend on the others.
 
     Returns
     -------
     numpy.ndarray of shape (1, m)
         Integer labels 0 or 1.
     """
-    AL, _ = forward_propagation(X, parameters)
+    if isinstance(parameters, TrainingResult):
+        if normalization is not None or residual:
+            raise ValueError("normalization and residual come from the "
+                             "TrainingResult; do not pass them as well")
+        normalization, residual = parameters.normalization, parameters.residual
+        parameters = parameters.parameters
+    AL, _ = forward_propagation(X, parameters, normalization=normalization,
+                                residual=residual, statistics="recorded")
     return (AL > 0.5).astype(int)
 
 
-def accuracy(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray]
-             ) -> float:
+def accuracy(X: np.ndarray, Y: np.ndarray,
+             parameters: Mapping[str, np.ndarray] | TrainingResult, *,
+             normalization: str | None = None, residual: bool = False) -> float:
     """Fraction of examples whose predicted label equals the true one.
 
     Introduced in the chapter "Zero initialization".
@@ -629,7 +855,9 @@ def accuracy(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray]
     ----------
     X : numpy.ndarray of shape (n_features, m)
     Y : numpy.ndarray of shape (1, m)
-    parameters : dict
+    parameters : dict or TrainingResult
+    normalization, residual
+        As for :func:`predict`.
 
     Returns
     -------
@@ -638,7 +866,147 @@ def accuracy(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray]
     """
     X = check_features(X)
     Y = check_labels(Y, X.shape[1])
-    return float(np.mean(predict(X, parameters) == Y))
+    return float(np.mean(predict(X, parameters, normalization=normalization,
+                                 residual=residual) == Y))
+
+
+def add_block_parameters(parameters: Mapping[str, np.ndarray], *,
+                         normalization: str | None = None, residual: bool = False,
+                         branch_scale: float = 1.0) -> dict[str, np.ndarray]:
+    """Add the starting values of the parameters normalization and blocks need.
+
+    Introduced in the chapter
+    "When initialization matters less: normalization and residual connections".
+    Returns a copy of ``parameters`` (``W1, b1, ..., WL, bL``) with
+    ``gamma{l} = 1`` and ``beta{l} = 0`` (shape ``(n_l, 1)``) for every
+    normalized hidden layer and ``alpha{l} = branch_scale`` (shape ``(1, 1)``)
+    for every residual block: what :func:`train` starts from, and what
+    :func:`forward_propagation` needs with the same options.
+
+    Parameters
+    ----------
+    parameters : dict
+        ``W1, b1, ..., WL, bL``, as made by :func:`initialize_parameters`.
+    normalization : {None, "batch", "layer"}, default None
+    residual : bool, default False
+    branch_scale : float, default 1.0
+        Starting value of every ``alpha{l}`` (see :func:`train`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+    """
+    n_layers = check_parameters(parameters)
+    normalization, residual = _check_options(normalization, residual) or (None,
+                                                                          False)
+    branch_scale = check_non_negative_float(branch_scale, "branch_scale")
+    sizes = _sizes(parameters)
+    blocks = residual_blocks(sizes) if residual else frozenset()
+    out = {key: np.array(value, dtype=float) for key, value in parameters.items()}
+    for layer in range(1, n_layers):
+        if layer in blocks:
+            out[f"alpha{layer}"] = np.full((1, 1), branch_scale)
+        elif normalization is not None:
+            out[f"gamma{layer}"] = np.ones((sizes[layer], 1))
+            out[f"beta{layer}"] = np.zeros((sizes[layer], 1))
+    return out
+
+
+def _check_options(normalization: object, residual: object
+                   ) -> tuple[str | None, bool] | None:
+    """Check the architecture options; None for the plain network."""
+    if normalization is not None:
+        if not isinstance(normalization, str):
+            raise TypeError(f"normalization must be None or a str such as "
+                            f"'batch'; got {type(normalization).__name__}")
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"unknown normalization {normalization!r}; choose "
+                             f"None, {', '.join(map(repr, NORMALIZATIONS))}")
+    if not isinstance(residual, (bool, np.bool_)):
+        raise TypeError(f"residual must be True or False; got {residual!r}")
+    if normalization is not None and residual:
+        raise ValueError("normalization and residual cannot be combined (yet); "
+                         "pass one of them")
+    if normalization is None and not residual:
+        return None
+    return normalization, bool(residual)
+
+
+def _core_keys(parameters: object) -> list[str]:
+    """The ``W{l}`` and ``b{l}`` keys of a parameter dict."""
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"parameters must be a dict with keys 'W1', 'b1', ...; "
+                        f"got {type(parameters).__name__}")
+    return [key for key in parameters
+            if isinstance(key, str) and re.fullmatch(r"[Wb][1-9]\d*", key)]
+
+
+def _sizes(parameters: Mapping[str, np.ndarray]) -> tuple[int, ...]:
+    """Layer sizes from input to output, read from the weight shapes."""
+    n_layers = len(_core_keys(parameters)) // 2
+    return (np.shape(parameters["W1"])[1],
+            *(np.shape(parameters[f"W{layer}"])[0]
+              for layer in range(1, n_layers + 1)))
+
+
+def _block_keys(sizes: tuple[int, ...], normalization: str | None,
+                residual: bool) -> set[str]:
+    """The learned keys that normalization and residual blocks add."""
+    blocks = residual_blocks(sizes) if residual else frozenset()
+    keys = set()
+    for layer in range(1, len(sizes) - 1):
+        if layer in blocks:
+            keys.add(f"alpha{layer}")
+        elif normalization is not None:
+            keys |= {f"gamma{layer}", f"beta{layer}"}
+    return keys
+
+
+def _check_general_parameters(parameters: object, normalization: str | None,
+                              residual: bool, activation: Activation, *,
+                              recorded: bool, name: str = "parameters"
+                              ) -> Architecture:
+    """Check a parameter dict for a normalized or residual network."""
+    core = _core_keys(parameters)
+    n_layers = check_parameters({key: parameters[key] for key in core}, name)
+    sizes = _sizes(parameters)
+    if residual and not residual_blocks(sizes):
+        raise ValueError(f"residual=True needs a hidden layer after the first "
+                         f"that is as wide as the layer before it (a residual "
+                         f"block); the layer sizes are {list(sizes)}")
+    learned = _block_keys(sizes, normalization, residual)
+    statistics = {f"{kind}{layer}" for layer in range(1, n_layers)
+                  for kind in ("mean", "var")} if normalization == "batch" else set()
+    keys = set(parameters)
+    missing = (learned | (statistics if recorded else set())) - keys
+    if missing:
+        hint = ("train with normalization='batch' records them"
+                if missing <= statistics else "add_block_parameters adds them")
+        raise ValueError(f"{name} lacks {', '.join(sorted(missing))} for "
+                         f"normalization={normalization!r}, residual={residual} "
+                         f"({hint})")
+    unexpected = keys - set(core) - learned - statistics
+    if unexpected:
+        raise ValueError(f"{name} has keys {sorted(map(str, unexpected))} that "
+                         f"normalization={normalization!r}, residual={residual} "
+                         f"does not use")
+    for key in sorted(keys - set(core)):
+        layer = int(re.sub(r"\D", "", key))
+        shape = (1, 1) if key.startswith("alpha") else (sizes[layer], 1)
+        array = np.asarray(parameters[key])
+        if array.shape != shape or not np.issubdtype(array.dtype, np.number):
+            raise ValueError(f"{name}['{key}'] must be a numeric array of shape "
+                             f"{shape}; got {array.dtype} of shape {array.shape}")
+        if key.startswith("var") and np.any(array < 0):
+            raise ValueError(f"{name}['{key}'] must not be negative")
+    blocks = residual_blocks(sizes) if residual else frozenset()
+    return Architecture(activation, normalization, blocks)
+
+
+def _as_float_arrays(parameters: Mapping[str, np.ndarray], copy: bool = False
+                     ) -> dict[str, np.ndarray]:
+    convert = np.array if copy else np.asarray
+    return {key: convert(value, dtype=float) for key, value in parameters.items()}
 
 
 def _starting_parameters(initialization: object, layers_dims: Sequence[int],

@@ -38,6 +38,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 SLOWEST_FIRST = {
     "book/seeds.ipynb": 124, "tests/test_site.py": 53, "tests/test_engine.py": 49,
     "tests/test_instructor_guide.py": 45,
+    # Measured alone under nbval at a load average of 4 (22 s of CPU).
+    "book/normalization_residual.ipynb": 46,
     "tests/test_lab.py": 49, "tests/test_grading_runs.py": 24,
     "book/watch_training.ipynb": 22, "book/large_random.ipynb": 19,
     "tests/test_grading_week.py": 18, "book/deep_he.ipynb": 17,
