@@ -6,6 +6,7 @@ import atexit
 import functools
 import os
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -181,3 +182,27 @@ def build_zip(path, entries) -> None:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o100644 << 16
                 archive.writestr(info, data)
+
+
+def gradebook_rows(gradebook: Path) -> tuple[dict, dict]:
+    """``{student: (status, points)}`` and ``{(student, function): status}``."""
+    with sqlite3.connect(gradebook) as connection:
+        submissions = {student: (status, points) for student, status, points in
+                       connection.execute("SELECT student, status, points "
+                                          "FROM submissions")}
+        functions = {(student, function): status for student, function, status in
+                     connection.execute("SELECT student, function, status "
+                                        "FROM function_grades")}
+    return submissions, functions
+
+
+def assert_graded_as_expected(run: dict, student: str, correct: tuple[str, ...]
+                              ) -> None:
+    """``student`` got what ``run["expected"]`` plans, and every correct one 7/7."""
+    submissions, functions = gradebook_rows(run["gradebook"])
+    status, points, function_statuses = run["expected"][student]
+    assert submissions[student] == (status, points)
+    for function, function_status in (function_statuses or {}).items():
+        assert functions[(student, function)] == function_status, function
+    for name in correct:
+        assert submissions[name] == ("graded", 7), name

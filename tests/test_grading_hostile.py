@@ -13,7 +13,6 @@ import csv
 import json
 import os
 import re
-import sqlite3
 import uuid
 from pathlib import Path
 
@@ -27,6 +26,8 @@ from course_utils.grading.sandbox import JobRun, Limits, Sandbox, choose_isolati
 from tests.conftest import (
     ASSIGNMENT,
     GRADED_FUNCTIONS,
+    assert_graded_as_expected,
+    gradebook_rows,
     graded_cell,
     reference_sources,
     single_assignment_source,
@@ -227,30 +228,13 @@ def hostile_class(tmp_path_factory):
            "threads_after": threads_after}
 
 
-def _rows(gradebook: Path) -> tuple[dict, dict]:
-    with sqlite3.connect(gradebook) as connection:
-        submissions = {student: (status, points) for student, status, points in
-                       connection.execute("SELECT student, status, points "
-                                          "FROM submissions")}
-        functions = {(student, function): status for student, function, status in
-                     connection.execute("SELECT student, function, status "
-                                        "FROM function_grades")}
-    return submissions, functions
-
-
 def _assert_graded_as_expected(hostile_class, student: str) -> None:
-    submissions, functions = _rows(hostile_class["gradebook"])
-    status, points, function_statuses = hostile_class["expected"][student]
-    assert submissions[student] == (status, points)
-    for function, function_status in (function_statuses or {}).items():
-        assert functions[(student, function)] == function_status, function
-    for correct in CORRECT:
-        assert submissions[correct] == ("graded", 7), correct
+    assert_graded_as_expected(hostile_class, student, CORRECT)
 
 
 def test_grade_exits_0_and_every_folder_has_its_row(hostile_class):
     assert hostile_class["exit_code"] == 0
-    submissions, _ = _rows(hostile_class["gradebook"])
+    submissions, _ = gradebook_rows(hostile_class["gradebook"])
     assert set(submissions) == set(hostile_class["expected"])
 
 

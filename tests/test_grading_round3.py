@@ -13,7 +13,6 @@ import ctypes
 import hashlib
 import os
 import re
-import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -31,6 +30,8 @@ from course_utils.grading.sandbox.users import (
 from tests.conftest import (
     ASSIGNMENT,
     GRADED_FUNCTIONS,
+    assert_graded_as_expected,
+    gradebook_rows,
     graded_cell,
     reference_sources,
     single_assignment_source,
@@ -224,25 +225,8 @@ def round3(tmp_path_factory):
            "exit_code": exit_code, "keys": (keys_before, keys_after)}
 
 
-def _rows(gradebook: Path) -> tuple[dict, dict]:
-    with sqlite3.connect(gradebook) as connection:
-        submissions = {student: (status, points) for student, status, points in
-                       connection.execute("SELECT student, status, points "
-                                          "FROM submissions")}
-        functions = {(student, function): status for student, function, status in
-                     connection.execute("SELECT student, function, status "
-                                        "FROM function_grades")}
-    return submissions, functions
-
-
 def _assert_graded_as_expected(round3, student: str) -> None:
-    submissions, functions = _rows(round3["gradebook"])
-    status, points, function_statuses = round3["expected"][student]
-    assert submissions[student] == (status, points)
-    for function, function_status in (function_statuses or {}).items():
-        assert functions[(student, function)] == function_status, function
-    for correct in CORRECT:
-        assert submissions[correct] == ("graded", 7), correct
+    assert_graded_as_expected(round3, student, CORRECT)
 
 
 def _feedback(round3, student: str) -> str:
@@ -286,7 +270,7 @@ def test_a_cpu_hog_costs_its_neighbour_nothing(round3):
 
 
 def test_names_map_to_distinct_rows_and_back(round3):
-    submissions, _ = _rows(round3["gradebook"])
+    submissions, _ = gradebook_rows(round3["gradebook"])
     assert set(submissions) == set(round3["expected"])
     for name in (EVE_BYTE, EVE_TEXT, LONG):
         student = printable_name(os.fsdecode(name))
