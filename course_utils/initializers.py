@@ -1,14 +1,15 @@
 """Weight initializers, kept in a registry by name.
 
 Introduced in the chapters "Zero initialization", "Large random initialization"
-and "He initialization". Biases always start at zero. Two kinds of initializer
-share one registry:
+and "He initialization". Biases start at zero, except in ``"pytorch_default"``.
+Two kinds of initializer share one registry:
 
 - *per-layer draws* (``"zeros"``, ``"random"``, ``"he"``, ``"lecun"``,
   ``"xavier"``, ``"xavier_uniform"``, ``"he_uniform"``, ``"orthogonal"``) make
   one layer's weight matrix of shape ``(n_out, n_in)`` at a time;
 - *network initializers* (``"lsuv"``) see the whole list of layer sizes and may
-  need a batch of data (:func:`needs_data`).
+  need a batch of data (:func:`needs_data`), and ``"pytorch_default"``, which
+  draws nonzero biases as well.
 
 Every random number comes from one local ``numpy.random.RandomState(seed)``,
 drawn layer by layer in order W1, W2, ..., so with the canonical seed 3 the
@@ -207,6 +208,11 @@ def initialize_parameters(name: str, layers_dims: Sequence[int],
         - ``"he_uniform"``: uniform on [-b, b], b = sqrt(6 / n_in);
         - ``"orthogonal"``: Saxe et al. (2013), orthonormal rows (if
           n_out <= n_in) or columns (if n_out > n_in) times ``gain``;
+        - ``"pytorch_default"``: what ``torch.nn.Linear`` draws when given no
+          initializer (chapter "Deep networks: the result of He et al."):
+          ``kaiming_uniform_(a=sqrt(5))``, i.e. uniform on [-b, b] with
+          b = 1 / sqrt(n_in) (variance 1 / (3 n_in)), and the biases uniform
+          on the same interval; per layer, W then b;
         - ``"lsuv"``: Mishkin and Matas (2015), orthogonal, then each layer in
           turn divided by the standard deviation of its pre-activations on the
           batch ``X`` until their variance is within ``tol`` of 1.
@@ -452,6 +458,21 @@ def _orthogonal(n_out: int, n_in: int, rng: np.random.RandomState,
     return gain * (q if n_out >= n_in else q.T)
 
 
+def _pytorch_default(layers_dims: tuple[int, ...], rng: np.random.RandomState
+                     ) -> dict[str, np.ndarray]:
+    # torch/nn/modules/linear.py, Linear.reset_parameters: the weight from
+    # kaiming_uniform_(a=sqrt(5)), whose bound sqrt(3) * gain / sqrt(fan_in)
+    # with gain sqrt(2 / (1 + 5)) is 1 / sqrt(fan_in); then the bias, uniform
+    # on [-1 / sqrt(fan_in), 1 / sqrt(fan_in)].
+    parameters = {}
+    for layer in range(1, len(layers_dims)):
+        n_in, n_out = layers_dims[layer - 1], layers_dims[layer]
+        bound = 1.0 / np.sqrt(n_in)
+        parameters[f"W{layer}"] = rng.uniform(-bound, bound, size=(n_out, n_in))
+        parameters[f"b{layer}"] = rng.uniform(-bound, bound, size=(n_out, 1))
+    return parameters
+
+
 # --- LSUV ----------------------------------------------------------------------
 
 
@@ -505,6 +526,7 @@ register_initializer("xavier", _xavier_normal)
 register_initializer("xavier_uniform", _xavier_uniform)
 register_initializer("he_uniform", _he_uniform)
 register_initializer("orthogonal", _orthogonal, options=("gain",))
+register_network_initializer("pytorch_default", _pytorch_default)
 register_network_initializer("lsuv", _lsuv, options=("tol", "max_passes",
                                                      "activation"),
                              needs_data=True)

@@ -360,3 +360,41 @@ def test_register_rejects_option_names_that_are_not_keywords():
         register_initializer("broken", lambda n_out, n_in, rng: None, options="gain")
     with pytest.raises(TypeError, match="options must hold keyword names"):
         register_initializer("broken", lambda n_out, n_in, rng: None, options=[3])
+
+
+# --- PyTorch's nn.Linear default ---------------------------------------------------
+# torch/nn/modules/linear.py (Linear.reset_parameters) calls
+# init.kaiming_uniform_(weight, a=math.sqrt(5)); torch/nn/init.py gives that
+# gain = sqrt(2 / (1 + a^2)) = sqrt(1/3) and bound = sqrt(3) * gain / sqrt(fan_in)
+# = 1 / sqrt(fan_in). The bias is uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)].
+
+def test_pytorch_default_weights_have_variance_one_third_of_lecun():
+    params = initialize_parameters("pytorch_default", [N_IN, N_OUT], seed=13)
+    W = params["W1"]
+    expected_variance = 1 / (3 * N_IN)  # bound^2 / 3 with bound = 1/sqrt(n_in)
+    bound = SIGMAS * _sd_of_sample_variance(expected_variance, N_DRAWS, UNIFORM)
+    assert abs(W.var(ddof=1) - expected_variance) < bound
+    assert np.all(np.abs(W) <= 1 / math.sqrt(N_IN))
+    assert W.max() > (1 - 1e-4) / math.sqrt(N_IN)
+
+
+def test_pytorch_default_biases_are_uniform_on_the_same_interval():
+    b = initialize_parameters("pytorch_default", [N_IN, N_OUT], seed=14)["b1"]
+    assert b.shape == (N_OUT, 1)
+    assert np.all(np.abs(b) <= 1 / math.sqrt(N_IN))
+    expected_variance = 1 / (3 * N_IN)
+    bound = SIGMAS * _sd_of_sample_variance(expected_variance, N_OUT, UNIFORM)
+    assert abs(b.var(ddof=1) - expected_variance) < bound
+
+
+def test_pytorch_default_draws_weight_then_bias_layer_by_layer():
+    rng = np.random.RandomState(4)
+    expected = {}
+    for layer, (n_in, n_out) in enumerate([(3, 5), (5, 2)], start=1):
+        bound = 1 / math.sqrt(n_in)
+        expected[f"W{layer}"] = rng.uniform(-bound, bound, size=(n_out, n_in))
+        expected[f"b{layer}"] = rng.uniform(-bound, bound, size=(n_out, 1))
+    params = initialize_parameters("pytorch_default", [3, 5, 2], seed=4)
+    for key, value in expected.items():
+        np.testing.assert_allclose(params[key], value, rtol=1e-15)
+    assert not needs_data("pytorch_default")
