@@ -39,8 +39,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 SLOWEST_FIRST = {
     "book/seeds.ipynb": 124, "tests/test_site.py": 53, "tests/test_engine.py": 49,
     "tests/test_lab.py": 38, "tests/test_grading_runs.py": 24,
-    "book/watch_training.ipynb": 22, "book/large_random.ipynb": 19,
+    "book/watch_training.ipynb": 22, "book/large_random.ipynb": 22,
     "tests/test_grading_week.py": 18, "book/deep_he.ipynb": 17,
+    "book/he.ipynb": 17,
     "tests/test_grading_hostile.py": 12, "tests/test_animation.py": 11,
     "book/variance_depth.ipynb": 8, "book/comparison.ipynb": 8,
     "book/zeros.ipynb": 8,
