@@ -45,7 +45,15 @@ from course_utils.network import (
     predict,
     train,
 )
-from course_utils.plots import REGION_COLOURS, plot_decision_boundary
+from course_utils.plots import (
+    HEADROOM,
+    INFINITE_COST_HEIGHT,
+    INFINITE_COST_LABEL,
+    REGION_COLOURS,
+    curve_style,
+    mark_infinite_costs,
+    plot_decision_boundary,
+)
 
 DEFAULT_EVERY = 1000
 # Icons for the player's buttons, as text: matplotlib's template loads Font
@@ -157,9 +165,11 @@ def animate_training(runs: Mapping[str, TrainingSnapshots], X: np.ndarray,
 
     Introduced in the chapter "Watching training". Each frame shows one
     snapshot: a decision-boundary panel per run in the top row and, below,
-    every run's cost curve up to that iteration (log scale; infinite costs
-    are left out). The figure is not shown; pass the animation to
-    :func:`animation_html`, which also closes it.
+    every run's cost curve up to that iteration (log scale; an infinite cost,
+    which has no place on it, is marked by a triangle at the top edge, as in
+    :func:`~course_utils.plots.plot_costs`). The curves' colours are not the
+    class colours of the panels above. The figure is not shown; pass the
+    animation to :func:`animation_html`, which also closes it.
 
     Parameters
     ----------
@@ -202,12 +212,13 @@ def animate_training(runs: Mapping[str, TrainingSnapshots], X: np.ndarray,
     for ax, (title, run) in zip(boundary_axes, runs.items(), strict=True):
         plot_decision_boundary(run.parameters[0], X, Y, ax=ax, title=title,
                                resolution=resolution)
-        ax.get_legend().remove()
+        ax.get_legend().remove()  # one legend for the figure, below
+        ax.set_title(title)
     handles, labels = boundary_axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside upper right", ncols=2,
                   fontsize="small")
     plane = _plane_grid(X, resolution)
-    cost_lines = _cost_axes(cost_ax, runs, iterations)
+    cost_lines, infinite_marks = _cost_axes(cost_ax, runs, iterations)
     marker = cost_ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
     title = figure.suptitle("", x=0.02, ha="left", fontsize="medium")
 
@@ -215,10 +226,13 @@ def animate_training(runs: Mapping[str, TrainingSnapshots], X: np.ndarray,
         for ax, run in zip(boundary_axes, runs.values(), strict=True):
             _shade_regions(ax, plane, run.parameters[frame])
         steps = np.array(iterations[:frame + 1], dtype=float)
-        for line, run in zip(cost_lines, runs.values(), strict=True):
+        for line, marks, run in zip(cost_lines, infinite_marks, runs.values(),
+                                    strict=True):
             costs = np.array(run.costs[:frame + 1], dtype=float)
             shown = np.isfinite(costs)
             line.set_data(steps[shown], costs[shown])
+            marks.set_xdata(steps[~shown])
+            marks.set_ydata(np.full(int(np.sum(~shown)), INFINITE_COST_HEIGHT))
         marker.set_xdata([iterations[frame]])
         title.set_text(f"After {iterations[frame]:,} of {iterations[-1]:,} "
                        "iterations".replace(",", "\u2009"))
@@ -381,12 +395,24 @@ def _shade_regions(ax, plane: tuple[np.ndarray, np.ndarray, np.ndarray],
 
 
 def _cost_axes(ax, runs: Mapping[str, TrainingSnapshots],
-               iterations: tuple[int, ...]) -> list:
+               iterations: tuple[int, ...]) -> tuple[list, list]:
     finite = [cost for run in runs.values() for cost in run.costs
               if math.isfinite(cost) and cost > 0]
     low, high = (min(finite) / 1.5, max(finite) * 1.5) if finite else (0.1, 1.0)
-    lines = [ax.plot([], [], marker="o", markersize=3, label=title)[0]
-             for title in runs]
+    with_infinite = [title for title, run in runs.items()
+                     if not all(math.isfinite(cost) for cost in run.costs)]
+    if with_infinite:  # a free band at the top for the marks, as in plot_costs
+        high = low * (high / low) ** (1 / (1 - HEADROOM))
+    lines = [ax.plot([], [], marker=marker, markersize=3, color=colour,
+                     label=title)[0]
+             for title, (colour, marker)
+             in zip(runs, map(curve_style, range(len(runs))), strict=True)]
+    # Each frame places the marks; one legend entry (after the curves') for all.
+    marks = [mark_infinite_costs(ax, [], line.get_color(),
+                                 label=INFINITE_COST_LABEL
+                                 if with_infinite and title == with_infinite[0]
+                                 else None)
+             for title, line in zip(runs, lines, strict=True)]
     ax.set_xlim(0, iterations[-1])
     ax.set_yscale("log")
     ax.set_ylim(low, high)
@@ -394,5 +420,7 @@ def _cost_axes(ax, runs: Mapping[str, TrainingSnapshots],
     ax.set_ylabel("Cost (log scale)")
     ax.set_title("Training cost so far")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
-    return lines
+    # Lower left stays empty in the course's runs: every cost starts near or
+    # above ln 2 and only He's falls low, late in training.
+    ax.legend(loc="lower left", fontsize="small")
+    return lines, marks

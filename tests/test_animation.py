@@ -6,6 +6,7 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 
 from course_utils import train
 from course_utils.animation import (
@@ -15,6 +16,7 @@ from course_utils.animation import (
     record_snapshots,
 )
 from course_utils.interactive import plot_scale_run, scale_explorer
+from course_utils.plots import CLASS_COLOURS, INFINITE_COST_LABEL
 
 
 @pytest.fixture(autouse=True)
@@ -85,11 +87,36 @@ def test_animation_has_a_frame_per_snapshot_and_labelled_panels(short_runs, data
     cost_ax = figure.axes[-1]
     assert cost_ax.get_xlabel() == "Iteration" and "Cost" in cost_ax.get_ylabel()
     assert [t.get_text() for t in cost_ax.get_legend().get_texts()] \
-        == ["Zeros", "Large", "He"]
+        == ["Zeros", "Large", "He", INFINITE_COST_LABEL]
     html = animation_html(animation)
     frames = re.findall(r"data:image/png;base64,", html)
     assert len(frames) == len(short_runs["He"].iterations) == 3
     assert not plt.fignum_exists(figure.number)
+
+
+def test_animation_marks_the_infinite_cost_in_other_colours(short_runs, dataset):
+    animation = animate_training(short_runs, dataset[0], dataset[1], resolution=20)
+    cost_ax = animation._fig.axes[-1]
+    class_colours = [np.array(CLASS_COLOURS(label)[:3]) for label in (0, 1)]
+    for frame in range(3):
+        animation._draw_frame(frame)
+        lines = cost_ax.get_lines()
+        curves = lines[:3]
+        marks = {line.get_color(): list(line.get_xdata()) for line in lines[3:]
+                 if line.get_marker() == "^"}
+        # Large random's costs start at inf: each marked in the run's colour,
+        # at its iteration, and left out of the line.
+        for curve, run in zip(curves, short_runs.values(), strict=True):
+            infinite = [step for step, cost
+                        in zip(run.iterations[:frame + 1], run.costs, strict=False)
+                        if math.isinf(cost)]
+            assert marks[curve.get_color()] == infinite
+            assert not set(curve.get_xdata()) & set(infinite)
+    assert math.isinf(short_runs["Large"].costs[0])
+    for line in cost_ax.get_lines():
+        colour = np.array(to_rgb(line.get_color()))
+        assert min(np.abs(colour - other).sum() for other in class_colours) > 0.4
+    plt.close(animation._fig)
 
 
 def test_animation_html_renders_each_frame_once(short_runs, dataset, monkeypatch):
