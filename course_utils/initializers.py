@@ -206,8 +206,9 @@ def initialize_parameters(name: str, layers_dims: Sequence[int],
         - ``"xavier"``: Glorot normal, variance 2 / (n_in + n_out);
         - ``"xavier_uniform"``: uniform on [-b, b], b = sqrt(6 / (n_in + n_out));
         - ``"he_uniform"``: uniform on [-b, b], b = sqrt(6 / n_in);
-        - ``"orthogonal"``: Saxe et al. (2013), orthonormal rows (if
-          n_out <= n_in) or columns (if n_out > n_in) times ``gain``;
+        - ``"orthogonal"``: Saxe, McClelland and Ganguli (2014),
+          orthonormal rows (if n_out <= n_in) or columns (if n_out > n_in)
+          times ``gain``;
         - ``"pytorch_default"``: what ``torch.nn.Linear`` draws when given no
           initializer (chapter "Deep networks: the result of He et al."):
           ``kaiming_uniform_(a=sqrt(5))``, i.e. uniform on [-b, b] with

@@ -3,7 +3,7 @@
 Expected values come from the definitions, not from course_utils: He et al. 2015
 (variance 2 / n_in; uniform bound sqrt(6 / n_in)), LeCun et al. 1998 (1 / n_in),
 Glorot and Bengio 2010 (2 / (n_in + n_out); uniform bound sqrt(6 / (n_in +
-n_out))), Saxe et al. 2013 (orthogonal), Mishkin and Matas 2015 (LSUV), and the
+n_out))), Saxe et al. 2014 (orthogonal), Mishkin and Matas 2015 (LSUV), and the
 gains of PyTorch's ``calculate_gain`` (tanh 5/3, ReLU sqrt(2)).
 """
 
