@@ -261,11 +261,11 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
     buttons show text symbols instead of Font Awesome icons loaded from a CDN,
     and each frame is a PNG reduced to the fixed palette ``FRAME_PALETTE``
     (the course's curve, class and region colours, their blends with white,
-    and greys; each pixel takes the nearest, without dithering). That keeps
-    every curve in its own colour, keeps the flat regions and sharp edges
-    crisp, and costs a fraction of the size of a full-colour PNG or a JPEG.
-    The animation's figure is closed, so it is not also shown as a still
-    image.
+    the curve colours' blends with grey, and greys; each pixel takes the
+    nearest, without dithering). That keeps every curve in its own colour,
+    keeps the flat regions and sharp edges crisp, and costs a fraction of the
+    size of a full-colour PNG or a JPEG. The animation's figure is closed, so
+    it is not also shown as a still image.
 
     Parameters
     ----------
@@ -362,6 +362,9 @@ def _frame_palette() -> tuple[tuple[int, int, int], ...]:
     # for text, ticks, grid lines and the legend's frame.
     colours += [tuple(round((channel + 255) / 2) for channel in colour)
                 for colour in colours[:-2]]
+    # A curve crossing a grid line blends with its grey.
+    colours += [tuple(round((channel + 128) / 2) for channel in rgb(colour))
+                for colour in CURVE_COLOURS]
     colours += [(level, level, level) for level in range(0, 256, 17)]
     unique = list(dict.fromkeys(colours))
     return tuple(unique)
