@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.contour import ContourSet
 from PIL import Image
 
@@ -46,6 +47,8 @@ from course_utils.network import (
     train,
 )
 from course_utils.plots import (
+    CLASS_COLOURS,
+    CURVE_COLOURS,
     HEADROOM,
     INFINITE_COST_HEIGHT,
     INFINITE_COST_LABEL,
@@ -248,7 +251,7 @@ def animate_training(runs: Mapping[str, TrainingSnapshots], X: np.ndarray,
 
 
 def animation_html(animation: FuncAnimation, *, alt: str = "",
-                   colors: int = 32, embed_limit_mb: float = 2.0,
+                   embed_limit_mb: float = 2.0,
                    default_mode: str = "once") -> str:
     """Export an animation as self-contained HTML that plays with no network.
 
@@ -256,10 +259,13 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
     ``to_jshtml()`` (a player with a slider and buttons, every frame embedded
     as a data URL), with two changes for a static site read offline: the
     buttons show text symbols instead of Font Awesome icons loaded from a CDN,
-    and each frame is a PNG reduced to a palette of ``colors`` colours, which
-    keeps the flat regions and sharp edges of a plot crisp at a fraction of
-    the size of a full-colour PNG or a JPEG. The animation's figure is closed,
-    so it is not also shown as a still image.
+    and each frame is a PNG reduced to the fixed palette ``FRAME_PALETTE``
+    (the course's curve, class and region colours, their blends with white,
+    the curve colours' blends with grey, and greys; each pixel takes the
+    nearest, without dithering). That keeps every curve in its own colour,
+    keeps the flat regions and sharp edges crisp, and costs a fraction of the
+    size of a full-colour PNG or a JPEG. The animation's figure is closed, so
+    it is not also shown as a still image.
 
     Parameters
     ----------
@@ -267,8 +273,6 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
         For example from :func:`animate_training`.
     alt : str, optional
         Text alternative of the frames, for readers who cannot see them.
-    colors : int, default 32
-        Colours in each frame's palette, from 2 to 256.
     embed_limit_mb : float, default 2.0
         Largest size of all embedded frames together, in MB; a larger
         animation raises ``ValueError`` instead of being cut short.
@@ -285,9 +289,6 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
                         f"got {type(animation).__name__}")
     if not isinstance(alt, str):
         raise TypeError(f"alt must be a str; got {type(alt).__name__}")
-    colors = check_positive_int(colors, "colors")
-    if not 2 <= colors <= 256:
-        raise ValueError(f"colors must be between 2 and 256; got {colors}")
     if default_mode not in ("once", "loop", "reflect"):
         raise ValueError("default_mode must be 'once', 'loop' or 'reflect'; "
                          f"got {default_mode!r}")
@@ -299,7 +300,7 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
     try:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch, "animation.html")
-            writer = _PaletteHTMLWriter(colors, fps=1000 / animation._interval,
+            writer = _PaletteHTMLWriter(fps=1000 / animation._interval,
                                         embed_frames=True, default_mode=default_mode,
                                         embed_limit=embed_limit_mb)
             animation.save(str(path), writer=writer, dpi=figure.dpi)
@@ -317,10 +318,10 @@ def animation_html(animation: FuncAnimation, *, alt: str = "",
 class _PaletteHTMLWriter(HTMLWriter):
     """matplotlib's HTML writer, embedding each frame as a palette PNG."""
 
-    def __init__(self, colors: int, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         with mpl.rc_context({"animation.frame_format": "png"}):
             super().__init__(**kwargs)
-        self.colors = colors
+        self.palette = _palette_image()
 
     def grab_frame(self, **savefig_kwargs) -> None:
         if self._hit_limit:
@@ -335,8 +336,11 @@ class _PaletteHTMLWriter(HTMLWriter):
             self.fig.canvas.draw()
         pixels = np.asarray(self.fig.canvas.buffer_rgba())
         image = Image.fromarray(pixels, "RGBA")
-        image = image.convert("RGB").quantize(colors=self.colors,
-                                              method=Image.Quantize.MEDIANCUT)
+        # The nearest palette colour for each pixel, with no dithering: a
+        # curve's pixels keep its exact colour (an adaptive palette, fitted to
+        # each frame, merged curve colours with class colours).
+        image = image.convert("RGB").quantize(palette=self.palette,
+                                              dither=Image.Dither.NONE)
         compact = BytesIO()
         image.save(compact, format="png", optimize=True)
         encoded = base64.encodebytes(compact.getvalue()).decode("ascii")
@@ -345,6 +349,36 @@ class _PaletteHTMLWriter(HTMLWriter):
             self._hit_limit = True
         else:
             self._saved_frames.append(encoded)
+
+
+def _frame_palette() -> tuple[tuple[int, int, int], ...]:
+    def rgb(colour) -> tuple[int, int, int]:
+        return tuple(round(255 * channel) for channel in to_rgb(colour))
+
+    keys = [*CURVE_COLOURS, *(CLASS_COLOURS(label) for label in (0, 1)),
+            *(REGION_COLOURS(label) for label in (0, 1))]
+    colours = [rgb(colour) for colour in keys]
+    # Anti-aliased edges blend a colour with the white background; greys are
+    # for text, ticks, grid lines and the legend's frame.
+    colours += [tuple(round((channel + 255) / 2) for channel in colour)
+                for colour in colours[:-2]]
+    # A curve crossing a grid line blends with its grey.
+    colours += [tuple(round((channel + 128) / 2) for channel in rgb(colour))
+                for colour in CURVE_COLOURS]
+    colours += [(level, level, level) for level in range(0, 256, 17)]
+    unique = list(dict.fromkeys(colours))
+    return tuple(unique)
+
+
+FRAME_PALETTE = _frame_palette()
+"""The colours of the animation's frames (RGB, 0-255), from ``animation_html``."""
+
+
+def _palette_image() -> Image.Image:
+    palette = Image.new("P", (1, 1))
+    flat = [channel for colour in FRAME_PALETTE for channel in colour]
+    palette.putpalette(flat + flat[:3] * (256 - len(FRAME_PALETTE)))
+    return palette
 
 
 def _offline(text: str) -> str:

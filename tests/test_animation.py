@@ -16,7 +16,7 @@ from course_utils.animation import (
     record_snapshots,
 )
 from course_utils.interactive import plot_scale_run, scale_explorer
-from course_utils.plots import CLASS_COLOURS, INFINITE_COST_LABEL
+from course_utils.plots import CLASS_COLOURS, INFINITE_COST_LABEL, curve_style
 
 
 @pytest.fixture(autouse=True)
@@ -135,6 +135,49 @@ def test_animation_html_renders_each_frame_once(short_runs, dataset, monkeypatch
     assert len(renders) == html.count("data:image/png;base64,") == 3
 
 
+def _frames(html):
+    import base64
+    from io import BytesIO
+
+    from PIL import Image
+
+    # matplotlib writes each frame as "data:image/png;base64,..." with its
+    # lines ended by a backslash.
+    return [np.asarray(Image.open(BytesIO(base64.b64decode(
+        re.sub(r"[\\\s]", "", data)))).convert("RGB"))
+            for data in re.findall(r'data:image/png;base64,([^"]+)"', html)]
+
+
+def _rgb255(colour):
+    return tuple(round(255 * channel) for channel in to_rgb(colour))
+
+
+def test_frames_keep_the_curve_colours_exactly(short_runs, dataset):
+    animation = animate_training(short_runs, dataset[0], dataset[1], resolution=20)
+    figure = animation._fig
+    box = figure.axes[-1].get_window_extent()
+    height = figure.bbox.height
+    rows = slice(round(height - box.y1) + 2, round(height - box.y0) - 2)
+    columns = slice(round(box.x0) + 2, round(box.x1) - 2)
+    frames = _frames(animation_html(animation))
+    assert len(frames) == 3
+    assert frames[0].shape[:2] == (round(height), round(figure.bbox.width))
+    cost_panel = frames[-1][rows, columns].reshape(-1, 3)
+    present = {tuple(pixel) for pixel in np.unique(cost_panel, axis=0)}
+    # The three curves, drawn by matplotlib in these colours (from
+    # curve_style, which the legend also uses), each found pixel for pixel.
+    for index in range(3):
+        assert _rgb255(curve_style(index)[0]) in present
+    # ... and no pixel of the cost panel in a class colour.
+    for label in (0, 1):
+        assert _rgb255(CLASS_COLOURS(label)) not in present
+    # The boundary panels, above it, do show the class colours of the points.
+    boundary = {tuple(pixel) for pixel
+                in np.unique(frames[-1][:rows.start].reshape(-1, 3), axis=0)}
+    for label in (0, 1):
+        assert _rgb255(CLASS_COLOURS(label)) in boundary
+
+
 def test_animation_html_needs_no_network(short_runs, dataset):
     html = animation_html(animate_training(short_runs, dataset[0], dataset[1],
                                            resolution=20), alt='Boundaries & "costs"')
@@ -151,8 +194,6 @@ def test_animation_html_refuses_to_drop_frames(short_runs, dataset):
 
 
 @pytest.mark.parametrize(("arguments", "error", "message"), [
-    ({"colors": 1}, ValueError, "colors"),
-    ({"colors": 2.0}, TypeError, "colors"),
     ({"default_mode": "bounce"}, ValueError, "default_mode"),
     ({"embed_limit_mb": -1}, ValueError, "embed_limit_mb"),
     ({"alt": None}, TypeError, "alt"),
@@ -192,6 +233,10 @@ def test_scale_run_draws_a_boundary_and_a_cost_curve(dataset):
     assert run.costs == canonical.costs  # scale 10 is the assignment's run
     assert axes[0].get_title() == "Weights x 10"
     assert axes[1].get_xlabel() == "Iteration"
+    # The curve ends at the cost after all 15 000 updates, not at 14 000.
+    curve = axes[1].get_lines()[0]
+    assert curve.get_xdata()[-1] == 15000
+    assert curve.get_ydata()[-1] == canonical.final_cost
 
 
 @pytest.mark.parametrize(("scale", "error"), [(0, ValueError), (-1.0, ValueError),
