@@ -330,8 +330,8 @@ if len(sys.argv) > 1:
 X_train, Y_train, _, _ = load_dataset()
 warnings.simplefilter("ignore", RuntimeWarning)
 print("training", flush=True)
-# About 20 s of work: the interrupt comes long before the end.
-train_seeds(X_train, Y_train, seeds=range(75), num_iterations=10000, workers=3)
+# About a minute of work on a quiet machine: the interrupt comes long before.
+train_seeds(X_train, Y_train, seeds=range(75), num_iterations=30000, workers=3)
 print("finished", flush=True)
 """
 
@@ -369,7 +369,9 @@ def test_an_interrupt_stops_the_workers_at_once(executable):
         out, errors = kernel.communicate(timeout=60)
     finally:
         kernel.kill()
-    assert time.monotonic() - started < 6
+    # Stopped well before the end: 3 to 6 s here alone, 12 to 17 s beside the
+    # rest of the test suite in a fresh clone (measured).
+    assert time.monotonic() - started < 30
     assert "KeyboardInterrupt" in errors and "finished" not in out
     assert kernel.returncode != 0
     assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)
