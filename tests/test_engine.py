@@ -369,7 +369,7 @@ def test_an_interrupt_stops_the_workers_at_once(executable):
         out, errors = kernel.communicate(timeout=60)
     finally:
         kernel.kill()
-    # Stopped well before the end: 3 to 6 s here alone, 12 to 17 s beside the
+    # Stopped well before the end: under 2 s alone, 12 to 17 s beside the
     # rest of the test suite in a fresh clone (measured).
     assert time.monotonic() - started < 30
     assert "KeyboardInterrupt" in errors and "finished" not in out
