@@ -434,8 +434,8 @@ def export_csv(gradebook_path: str | Path, csv_path: str | Path) -> int:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         writer.writerows((spreadsheet_safe(row.student),
-                          spreadsheet_safe(row.assignment), _number(row.points),
-                          _number(row.max_points), spreadsheet_safe(row.status))
+                          spreadsheet_safe(row.assignment), points_text(row.points),
+                          points_text(row.max_points), spreadsheet_safe(row.status))
                          for row in rows)
     return len(rows)
 
@@ -461,7 +461,19 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text.startswith((*FORMULA_STARTS, "'")) else text
 
 
-def _number(value: float) -> str:
+def points_text(value: float) -> str:
+    """Points as a person writes them: ``7``, ``4.5``, at most 4 decimals.
+
+    Introduced in the chapter "Instructor guide".
+
+    Parameters
+    ----------
+    value : float
+
+    Returns
+    -------
+    str
+    """
     value = round(float(value), 4)
     return str(int(value)) if value.is_integer() else str(value)
 

@@ -34,6 +34,7 @@ from course_utils.grading.boundary import (
     student_file_name,
 )
 from course_utils.grading.gradebook import Gradebook, Total, open_gradebook
+from course_utils.grading.gradebook import points_text as _number
 from course_utils.grading.grader import student_function_text
 from course_utils.grading.written import MAX_PROMPT_CHARACTERS, prompt_markdown
 from course_utils.grading.written import bounded_text as bounded_lines
@@ -734,6 +735,3 @@ def _histogram(number: int, title: str, maximum: float, counts: Counter) -> list
             f"<th>submissions</th></tr>{rows}</table>", "</figure>"]
 
 
-def _number(value: float) -> str:
-    value = round(float(value), 4)
-    return str(int(value)) if value.is_integer() else str(value)

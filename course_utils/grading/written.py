@@ -27,6 +27,7 @@ from course_utils.grading.gradebook import (
     open_gradebook,
     spreadsheet_safe,
 )
+from course_utils.grading.gradebook import points_text as _number
 
 MAX_ANSWER_CHARACTERS = 5_000
 MAX_COMMENT_CHARACTERS = 2_000
@@ -309,6 +310,3 @@ def _unneutralise(text: str) -> str:
     return text
 
 
-def _number(value: float) -> str:
-    value = round(float(value), 4)
-    return str(int(value)) if value.is_integer() else str(value)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading.gradebook import open_gradebook
+from course_utils.grading.gradebook import points_text as _number
 from course_utils.grading.platforms import canvas, moodle
 from course_utils.grading.platforms.sheets import Mark, read_sheet
 
@@ -236,6 +237,3 @@ def _comment(total) -> str:
     return "; ".join(parts)
 
 
-def _number(value: float) -> str:
-    value = round(float(value), 4)
-    return str(int(value)) if value.is_integer() else str(value)
